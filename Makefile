@@ -1,0 +1,51 @@
+# Feedback Commons. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= data
+OUTPUT ?= output
+SIZE ?= 100000
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help site serve test lint format docs update-golden bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+site: $(STAMP) ## Install into .venv, validate data/ and build the site into output/
+	$(BIN)/feedback validate --data $(DATA)
+	$(BIN)/feedback build --data $(DATA) --output $(OUTPUT)
+
+serve: $(STAMP) ## Preview the site on localhost:8000, rebuilding on change
+	$(BIN)/feedback serve --data $(DATA) --output $(OUTPUT)
+
+test: $(STAMP) lint ## Lint, type-check and run every test
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## Check style and types (ruff, mypy)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+docs: $(STAMP) ## Regenerate the generated docs pages (CLI, problem codes, data dictionary)
+	$(BIN)/python -m pipelines.docs
+
+update-golden: $(STAMP) ## Rebuild the golden site in tests/golden/ (review the diff!)
+	$(BIN)/python -m tests.golden
+
+bench: $(STAMP) ## Benchmark at SIZE stories (default 100000) into bench/results/
+	$(BIN)/python -m bench --stories $(SIZE)
+
+clean: ## Remove the build output and caches (keeps .venv)
+	rm -rf $(OUTPUT) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,255 @@
+"""Problems found in contributor data, the Report that collects them, and its renderers."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+# After this many problems of one code in one file, the rest are summed up in one line.
+GROUP_AFTER = 20
+QUOTE_LIMIT = 60
+DOCS_URL = "docs/problems.md"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one value in one file, with how to put it right."""
+
+    path: str  # repo-relative, forward slashes
+    line: int  # 1-based; 0 only if the whole file is at fault
+    field: str  # dotted path into the record: "ratings.overall"
+    code: str  # kebab-case, documented in validate/codes.py
+    expected: str
+    got: str
+    fix: str
+    severity: Severity = "error"
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A contributor's value as it is quoted back: in double quotes, on one line, shortened."""
+    if value is None:
+        return "nothing"
+    text = str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "⏎")
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f'"{text}"'
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every problem found in one run, sorted, with what was checked."""
+
+    problems: tuple[Problem, ...] = ()
+    files_checked: int = 0
+    accepted: tuple[Problem, ...] = field(default=())
+
+    @classmethod
+    def of(
+        cls, problems: Iterable[Problem], files_checked: int, accepted: Iterable[Problem] = ()
+    ) -> Report:
+        return cls(tuple(sorted(set(problems))), files_checked, tuple(sorted(set(accepted))))
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    def failed(self, strict: bool = False) -> bool:
+        """True when the run should fail: any error, or with strict any warning."""
+        return bool(self.errors) or (strict and bool(self.warnings))
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "files_with_problems": len({p.path for p in self.problems}),
+            "files_checked": self.files_checked,
+            "accepted": len(self.accepted),
+        }
+
+
+def grouped(problems: Iterable[Problem]) -> list[Problem | tuple[str, str, int]]:
+    """Problems in order, where after GROUP_AFTER of one code in one file the rest become
+    one ("and N more") marker: (path, code, how many more)."""
+    seen: Counter[tuple[str, str]] = Counter()
+    out: list[Problem | tuple[str, str, int]] = []
+    extra: Counter[tuple[str, str]] = Counter()
+    for problem in problems:
+        key = (problem.path, problem.code)
+        seen[key] += 1
+        if seen[key] <= GROUP_AFTER:
+            out.append(problem)
+        else:
+            if extra[key] == 0:
+                out.append((problem.path, problem.code, 0))
+            extra[key] += 1
+    return [
+        (item[0], item[1], extra[(item[0], item[1])]) if isinstance(item, tuple) else item
+        for item in out
+    ]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary_line(report: Report) -> str:
+    s = report.summary()
+    if not report.problems:
+        return f"no problems ({_plural(s['files_checked'], 'file')} checked)"
+    parts = []
+    if s["errors"]:
+        parts.append(_plural(s["errors"], "error"))
+    if s["warnings"]:
+        parts.append(_plural(s["warnings"], "warning"))
+    return (
+        f"{' and '.join(parts)} in {_plural(s['files_with_problems'], 'file')} "
+        f"({_plural(s['files_checked'], 'file')} checked)"
+    )
+
+
+def render_text(report: Report) -> str:
+    """Lines an editor or CI log understands: path:line: severity: field: expected …, got … [code]."""
+    lines: list[str] = []
+    for item in grouped(report.problems):
+        if isinstance(item, tuple):
+            path, code, more = item
+            lines.append(f"{path}: … and {more} more [{code}]")
+            continue
+        p = item
+        where = f"{p.path}:{p.line}" if p.line else p.path
+        lines.append(
+            f"{where}: {p.severity}: {p.field}: expected {p.expected}, got {p.got} [{p.code}]"
+        )
+        lines.append(f"  how to fix: {p.fix}")
+    if lines:
+        lines.append("")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def report_as_dict(report: Report) -> dict[str, object]:
+    return {
+        "problems": [asdict(p) for p in report.problems],
+        "accepted": [asdict(p) for p in report.accepted],
+        "summary": report.summary(),
+    }
+
+
+def render_json(report: Report) -> str:
+    """The documented JSON form: stable keys, sorted, no timings."""
+    return json.dumps(report_as_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+MARKDOWN_LIMIT = 65536
+MARKDOWN_MARKER = "<!-- feedback-commons-report -->"
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+!|~&"
+
+
+def escape_markdown(text: str) -> str:
+    """Text that renders as itself in a GitHub comment: no markup, links, mentions or HTML."""
+    out = []
+    for char in text.replace("\n", " "):
+        if char in _MARKDOWN_SPECIAL:
+            out.append(f"&#{ord(char)};")
+        elif char == "@":
+            out.append("@\u200b")  # never a mention
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def render_markdown(report: Report, docs_url: str = DOCS_URL) -> str:
+    """The pull-request comment: a summary, then one table per file, at most MARKDOWN_LIMIT characters."""
+    head = [MARKDOWN_MARKER, "## Feedback Commons check", ""]
+    if not report.problems:
+        head.append(f"✅ All good: {escape_markdown(summary_line(report))}.")
+        return "\n".join(head) + "\n"
+    icon = "❌" if report.errors else "⚠️"
+    head += [f"{icon} {escape_markdown(summary_line(report))}.", ""]
+    if report.errors:
+        head += [
+            "Please fix the errors below: edit the file in this pull request and the check runs again.",
+            "",
+        ]
+    else:
+        head += [
+            "Only warnings: a moderator will look at them. Nothing needs to change unless they ask.",
+            "",
+        ]
+    sections: list[str] = []
+    by_path: dict[str, list[Problem | tuple[str, str, int]]] = {}
+    for item in grouped(report.problems):
+        by_path.setdefault(item[0] if isinstance(item, tuple) else item.path, []).append(item)
+    for path, items in by_path.items():
+        rows = [
+            f"### `{path.replace('`', '')}`",
+            "",
+            "| line | field | problem | how to fix |",
+            "| --- | --- | --- | --- |",
+        ]
+        for item in items:
+            if isinstance(item, tuple):
+                rows.append(f"| | | … and {item[2]} more of [{item[1]}]({docs_url}#{item[1]}) | |")
+                continue
+            p = item
+            mark = "error" if p.severity == "error" else "warning"
+            rows.append(
+                f"| {p.line or ''} | {escape_markdown(p.field)} | {mark}: expected {escape_markdown(p.expected)}, "
+                f"got {escape_markdown(p.got)} ([{p.code}]({docs_url}#{p.code})) | {escape_markdown(p.fix)} |"
+            )
+        sections.append("\n".join(rows) + "\n")
+    footer = f"\nEach code links to its explanation in [the problem codes]({docs_url}).\n"
+    body = "\n".join(head)
+    cut = "\n… the report is too long to show whole: run `feedback validate` for the rest.\n"
+    for section in sections:
+        if len(body) + len(section) + len(footer) + len(cut) > MARKDOWN_LIMIT:
+            body += cut
+            break
+        body += section + "\n"
+    return body + footer
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report) -> str:
+    """One workflow-command annotation per problem, escaped by GitHub's rules."""
+    lines = []
+    for item in grouped(report.problems):
+        if isinstance(item, tuple):
+            lines.append(
+                f"::error file={_escape_property(item[0])}::{_escape_data(f'… and {item[2]} more [{item[1]}]')}"
+            )
+            continue
+        p = item
+        props = f"file={_escape_property(p.path)}"
+        if p.line:
+            props += f",line={p.line}"
+        props += f",title={_escape_property(f'{p.field}: {p.code}')}"
+        message = f"expected {p.expected}, got {p.got}\nhow to fix: {p.fix}"
+        lines.append(f"::{p.severity} {props}::{_escape_data(message)}")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {
+    "text": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+    "github": render_github,
+}

@@ -1,0 +1,347 @@
+"""Rules across fields and files: one small function per rule, registered by name.
+
+An instance adds a rule exactly as ours are added: decorate a function taking a Context
+and yielding Problems with `@rule(...)`, naming the codes it can report.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from pipelines.load import Dataset, Location
+from pipelines.problems import Problem, quote
+from pipelines.records import Commons, Instance
+from pipelines.validate.codes import UNKNOWN_REFERENCE, code
+
+TypedRows = dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at: the rows as written and typed, their locations, the commons."""
+
+    dataset: Dataset
+    typed: TypedRows
+    instance: Instance | None
+    commons: Commons | None
+    today: Any  # datetime.date: the reference date for "in the future"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self, table: str) -> Iterator[tuple[dict[str, Any], dict[str, Any], Location]]:
+        """(typed row, row as written, location) for every row of a table."""
+        data = self.dataset.tables[table]
+        return zip(self.typed.get(table, []), data.rows, data.locations, strict=False)
+
+
+Rule = Callable[[Context], Iterable[Problem]]
+
+
+@dataclass(frozen=True)
+class RegisteredRule:
+    name: str
+    codes: tuple[str, ...]
+    check: Rule
+
+
+RULES: dict[str, RegisteredRule] = {}
+
+
+def rule(*codes: str, name: str | None = None) -> Callable[[Rule], Rule]:
+    """Register a rule under its function's name; it may report only the codes it names."""
+
+    def decorate(check: Rule) -> Rule:
+        key = name or check.__name__
+        for problem_code in codes:
+            code(problem_code)  # an unknown code is a bug: fail at import
+        RULES[key] = RegisteredRule(key, codes, check)
+        return check
+
+    return decorate
+
+
+def did_you_mean(value: object, candidates: Iterable[str]) -> str:
+    """' (did you mean "x"?)' for the nearest candidate, or ''."""
+    if not isinstance(value, str):
+        return ""
+    lowered = {c.lower(): c for c in candidates}
+    matches = difflib.get_close_matches(value.lower(), list(lowered), n=1, cutoff=0.6)
+    return f' (did you mean "{lowered[matches[0]]}"?)' if matches else ""
+
+
+def problem(
+    location: Location, field_name: str, problem_code: str, expected: str, got: str, fix: str
+) -> Problem:
+    shown, line = location.of(field_name)
+    return Problem(
+        location.path, line, shown, problem_code, expected, got, fix, code(problem_code).severity
+    )
+
+
+@rule(*sorted(set(UNKNOWN_REFERENCE.values())))
+def references(ctx: Context) -> Iterator[Problem]:
+    """Every foreign key in the schemas resolves to a row of the table it names."""
+    package = ctx.dataset.package
+    keys: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = {}
+    for table in package.tables:
+        for fk in table.foreign_keys:
+            index = (fk.resource, fk.reference_fields)
+            if index not in keys:
+                # Rows whose key broke its own schema still count as present, so one bad id
+                # is reported once, not again at every reference to it.
+                keys[index] = {
+                    tuple(
+                        typed.get(f) if typed.get(f) is not None else written.get(f)
+                        for f in fk.reference_fields
+                    )
+                    for typed, written, _location in ctx.rows(fk.resource)
+                }
+            known = keys[index]
+            problem_code = UNKNOWN_REFERENCE[fk.resource]
+            shown_table = package.table(fk.resource).path
+            for typed, written, location in ctx.rows(table.name):
+                value = tuple(
+                    typed.get(f) if typed.get(f) is not None else written.get(f) for f in fk.fields
+                )
+                if any(v is None for v in value) or value in known:
+                    continue
+                last = fk.fields[-1]
+                candidates = [str(k[-1]) for k in known if k[:-1] == value[:-1]]
+                if problem_code == "unknown-responder":
+                    got = quote(value[-1])
+                    yield problem(
+                        location,
+                        last,
+                        problem_code,
+                        f"a login listed in {shown_table} for {quote(value[0])}",
+                        got,
+                        f"use a login listed for this provider, or ask a maintainer to add {got} to {shown_table}.",
+                    )
+                    continue
+                hint = did_you_mean(value[-1], candidates)
+                yield problem(
+                    location,
+                    last,
+                    problem_code,
+                    f"an id from {shown_table}",
+                    f"{quote(value[-1])}{hint}",
+                    f"use an id listed in {shown_table}{hint.replace(' (', ', ').rstrip(')')}.",
+                )
+
+
+@rule("duplicate-id")
+def duplicate_ids(ctx: Context) -> Iterator[Problem]:
+    """Primary keys are unique across every file of a table."""
+    for table in ctx.dataset.package.tables:
+        pk = table.primary_key
+        if not pk:
+            continue
+        first: dict[tuple[Any, ...], Location] = {}
+        for typed, _written, location in ctx.rows(table.name):
+            value = tuple(typed.get(f) for f in pk)
+            if any(v is None for v in value):
+                continue
+            if value in first:
+                other = first[value]
+                shown_value = " ".join(str(v) for v in value)
+                yield problem(
+                    location,
+                    pk[-1],
+                    "duplicate-id",
+                    f"an id not used elsewhere (already used at {other.path}:{other.line})",
+                    quote(shown_value),
+                    "give one of the two records a new id, and rename its file to match.",
+                )
+            else:
+                first[value] = location
+
+
+@rule("id-mismatch", "wrong-folder")
+def file_names(ctx: Context) -> Iterator[Problem]:
+    """A record file is named after its id, in the folder of its id's year."""
+    for table in ctx.dataset.package.tables:
+        if not table.is_file_per_record:
+            continue
+        for typed, written, location in ctx.rows(table.name):
+            record_id = written.get("id")
+            if not record_id:
+                continue
+            path = PurePosixPath(location.path)
+            if path.stem != record_id:
+                yield problem(
+                    location,
+                    "id",
+                    "id-mismatch",
+                    f'the file name without .yaml, "{path.stem}"',
+                    quote(record_id),
+                    f'rename the file to {quote(record_id)[1:-1]}.yaml, or change the id to "{path.stem}".',
+                )
+            elif typed.get("id") and path.parent.name != record_id[:4]:
+                yield problem(
+                    location,
+                    "id",
+                    "wrong-folder",
+                    f"the file in the folder {table.path}/{record_id[:4]}/",
+                    quote(f"{path.parent.name}/{path.name}"),
+                    f"move the file into {table.path}/{record_id[:4]}/.",
+                )
+
+
+@rule("missing-overall-rating")
+def overall_rating(ctx: Context) -> Iterator[Problem]:
+    """Any rating needs an overall rating too."""
+    dimensions: dict[Any, set[Any]] = defaultdict(set)
+    for _typed, written, _location in ctx.rows("ratings"):
+        dimensions[written.get("story")].add(written.get("dimension"))
+    for _typed, written, location in ctx.rows("stories"):
+        rated = dimensions.get(written.get("id"))
+        if rated and "overall" not in rated:
+            yield problem(
+                location,
+                "ratings",
+                "missing-overall-rating",
+                "an overall rating from 1 to 5 with the other ratings",
+                "no overall rating",
+                "add a line overall: with a number from 1 to 5 under ratings.",
+            )
+
+
+@rule(
+    "missing-story-text",
+    "withdrawn-with-text",
+    "withdrawn-without-log",
+    "licence-mismatch",
+    "experience-after-submission",
+)
+def story_status(ctx: Context) -> Iterator[Problem]:
+    """Published stories have text; withdrawn ones have none and a log entry; one licence for all."""
+    withdrawals = {
+        written.get("story")
+        for _t, written, _l in ctx.rows("moderation")
+        if written.get("action") == "withdrawn"
+    }
+    licence = ctx.instance.licence if ctx.instance else None
+    for typed, written, location in ctx.rows("stories"):
+        text = (written.get("story") or "").strip()
+        if typed.get("status") == "published" and not text:
+            yield problem(
+                location,
+                "story",
+                "missing-story-text",
+                "the story's text",
+                "nothing",
+                "add the story text under story: |, or set status to withdrawn.",
+            )
+        if typed.get("status") == "withdrawn":
+            if text:
+                yield problem(
+                    location,
+                    "story",
+                    "withdrawn-with-text",
+                    "no text in a withdrawn story",
+                    quote(text),
+                    "remove the story text from the file; git keeps the history.",
+                )
+            if written.get("id") not in withdrawals:
+                yield problem(
+                    location,
+                    "status",
+                    "withdrawn-without-log",
+                    "a withdrawal row in moderation.csv for this story",
+                    "no entry",
+                    "add a row to moderation.csv: the date, this story's id, withdrawn, a reason code and your login.",
+                )
+        if licence and typed.get("licence") and typed["licence"] != licence:
+            yield problem(
+                location,
+                "licence",
+                "licence-mismatch",
+                f'"{licence}"',
+                quote(typed["licence"]),
+                f"set licence to {licence}.",
+            )
+        experienced, submitted = typed.get("experienced"), typed.get("submitted")
+        if experienced and submitted and tuple(experienced) > (submitted.year, submitted.month):
+            yield problem(
+                location,
+                "experienced",
+                "experience-after-submission",
+                f"a month no later than the submission, {submitted:%Y-%m}",
+                quote(written.get("experienced")),
+                "correct the month the experience happened, or the submitted date.",
+            )
+
+
+@rule("response-provider-mismatch", "response-before-story")
+def response_links(ctx: Context) -> Iterator[Problem]:
+    """A response comes from the story's provider, on or after the story's date."""
+    stories = {typed.get("id"): typed for typed in ctx.typed.get("stories", [])}
+    for typed, _written, location in ctx.rows("responses"):
+        story = stories.get(typed.get("story"))
+        if story is None:
+            continue
+        if (
+            typed.get("provider")
+            and story.get("provider")
+            and typed["provider"] != story["provider"]
+        ):
+            yield problem(
+                location,
+                "provider",
+                "response-provider-mismatch",
+                f'the story\'s provider, "{story["provider"]}"',
+                quote(typed["provider"]),
+                f"set provider to {story['provider']}.",
+            )
+        if typed.get("date") and story.get("submitted") and typed["date"] < story["submitted"]:
+            yield problem(
+                location,
+                "date",
+                "response-before-story",
+                f"a date on or after {story['submitted']:%Y-%m-%d}",
+                quote(f"{typed['date']:%Y-%m-%d}"),
+                "correct the response's date.",
+            )
+
+
+@rule("confirms-without-change")
+def confirmations(ctx: Context) -> Iterator[Problem]:
+    """A story confirms only a response that recorded a change."""
+    changes = {
+        typed.get("id") for typed in ctx.typed.get("responses", []) if typed.get("change.status")
+    }
+    responses = {typed.get("id") for typed in ctx.typed.get("responses", [])}
+    for typed, _written, location in ctx.rows("confirmations"):
+        response = typed.get("response")
+        if response in responses and response not in changes:
+            yield problem(
+                location,
+                "response",
+                "confirms-without-change",
+                "a response that records a change",
+                quote(response),
+                "use the id of a response with a change: planned or made, or remove confirms.",
+            )
+
+
+def run_rules(ctx: Context) -> list[Problem]:
+    found: list[Problem] = []
+    for registered in RULES.values():
+        for p in registered.check(ctx):
+            if p.code not in registered.codes:
+                raise ValueError(
+                    f"rule {registered.name} reported {p.code}, which it does not declare"
+                )
+            found.append(p)
+    return found
+
+
+def group_by(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
+    out: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        out[row.get(key)].append(row)
+    return out

@@ -1,0 +1,87 @@
+"""Build the website: Pelican with pelican.conf.py, our theme and our generator."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.aggregate import Aggregates
+from pipelines.records import Commons
+from pipelines.website.generator import SITE_SETTING
+from pipelines.website.model import build_model
+
+log = logging.getLogger(__name__)
+
+
+class WebsiteError(Exception):
+    """Pelican could not build the site as configured (an operator error, not a data problem)."""
+
+
+@dataclass(frozen=True)
+class WebsiteResult:
+    pages: int
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _hand_written_pages(content: Path) -> list[Path]:
+    return sorted((content / "pages").glob("*.md")) if (content / "pages").is_dir() else []
+
+
+def build_website(
+    commons: Commons, aggregates: Aggregates, output_dir: Path, settings_path: Path
+) -> WebsiteResult:
+    """Render every page into output_dir; any Pelican warning fails the build."""
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    settings_path = settings_path.resolve()
+    model = build_model(commons, aggregates)
+    settings = read_settings(
+        str(settings_path),
+        override={
+            "OUTPUT_PATH": str(output_dir.resolve()),
+            "SITENAME": commons.instance.title,
+            "SITEURL": "",
+            "SLUGIFY_SOURCE": "basename",
+            SITE_SETTING: model,
+            "FEEDBACK_INSTANCE": commons.instance,
+        },
+    )
+    content = Path(settings["PATH"])
+    pages = _hand_written_pages(content)
+    if pages and importlib.util.find_spec("markdown") is None:
+        raise WebsiteError(
+            f"{len(pages)} Markdown pages in {content}/pages would be silently skipped: "
+            "Pelican reads Markdown only when the markdown package is installed (run make site)"
+        )
+    collect = _Collect()
+    pelican_log = logging.getLogger("pelican")
+    pelican_log.addHandler(collect)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            Pelican(settings).run()
+    finally:
+        pelican_log.removeHandler(collect)
+    if collect.messages:
+        raise WebsiteError("Pelican warned: " + "; ".join(collect.messages))
+    missing = [p for p in pages if not (output_dir / p.stem / "index.html").is_file()]
+    if missing:
+        raise WebsiteError(
+            "these pages were not published: "
+            + ", ".join(p.as_posix() for p in missing)
+            + " (check their metadata and that the markdown package is installed)"
+        )
+    written = sum(1 for _ in output_dir.rglob("*.html"))
+    return WebsiteResult(pages=written)

@@ -1,0 +1,49 @@
+"""Shared fixtures: the sample instance, copied with the real schemas into a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+SAMPLE = ROOT / "tests" / "data" / "sample"
+INVALID = ROOT / "tests" / "data" / "invalid"
+SETTINGS = ROOT / "pelican.conf.py"
+
+
+def make_instance(target: Path, source: Path = SAMPLE) -> Path:
+    """A data folder: the source's files plus the project's descriptor and schemas."""
+    shutil.copytree(source, target)
+    shutil.copy(DATA / "datapackage.json", target / "datapackage.json")
+    shutil.copytree(DATA / "schemas", target / "schemas")
+    return target
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A writable copy of the sample instance."""
+    return make_instance(tmp_path / "sample")
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample instance built once into a site."""
+    from pipelines.build import build_all
+
+    base = tmp_path_factory.mktemp("sample-site")
+    data = make_instance(base / "data")
+    build_all(data, base / "output", SETTINGS)
+    return base / "output"
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo instance in data/ built once into a site."""
+    from pipelines.build import build_all
+
+    output = tmp_path_factory.mktemp("demo-site") / "output"
+    build_all(DATA, output, SETTINGS)
+    return output
