@@ -64,6 +64,8 @@ def debug_option(function: F) -> F:
     def wrapper(*args: Any, debug: bool, quiet: bool, **kwargs: Any) -> Any:
         level = logging.DEBUG if debug else (logging.WARNING if quiet else logging.INFO)
         logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+        # Pelican narrates every file it writes; our stages report progress themselves.
+        logging.getLogger("pelican").setLevel(logging.DEBUG if debug else logging.WARNING)
         click.get_current_context().meta["quiet"] = quiet
         try:
             return function(*args, **kwargs)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +70,8 @@ def build_website(
     pelican_log = logging.getLogger("pelican")
     pelican_log.addHandler(collect)
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        # Pelican prints its own summary on stdout, which is for our results only.
+        with contextlib.redirect_stdout(io.StringIO()):
             Pelican(settings).run()
     finally:
         pelican_log.removeHandler(collect)
