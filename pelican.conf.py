@@ -61,6 +61,9 @@ PLUGINS = ["pipelines.website.plugin"]
 # Feedback Commons settings.
 FEEDBACK_MAIN_NAV = [
     ("Providers", "providers/"),
+    ("Search", "search/"),
     ("Share your story", "contribute/"),
+    ("Changes made", "changes/"),
+    ("Data", "data/"),
     ("About", "about/"),
 ]

@@ -28,6 +28,12 @@ class MonthScore:
 
 
 @dataclass(frozen=True)
+class MonthCount:
+    month: str  # "2026-10"
+    count: int
+
+
+@dataclass(frozen=True)
 class TagCount:
     tag: str
     name: str
@@ -53,12 +59,30 @@ class Summary:
     better_tags: tuple[TagCount, ...]
     changes_planned: int
     changes_made: int
+    shared: tuple[MonthCount, ...] = ()  # published stories by the month they were submitted
+
+
+@dataclass(frozen=True)
+class TagUse:
+    """How many published stories carry a tag, as good and as could be better."""
+
+    tag: str
+    name: str
+    good: int
+    better: int
+
+    @property
+    def stories(self) -> int:
+        return self.good + self.better
 
 
 @dataclass(frozen=True)
 class Aggregates:
     site: Summary
     providers: dict[str, Summary] = field(default_factory=dict)
+    kinds: dict[str, Summary] = field(default_factory=dict)
+    areas: dict[str, Summary] = field(default_factory=dict)
+    tags: dict[str, TagUse] = field(default_factory=dict)
 
 
 def _frames(commons: Commons) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -155,6 +179,7 @@ def _summary(
     submitted = published.set_index("id")["submitted"]
     days = (first - submitted.reindex(first.index)).dt.days.dropna()
     story_changes = responses[responses["change"] != ""]
+    shared_frame = published["submitted"].dt.strftime("%Y-%m").value_counts().sort_index()
 
     def top(kind: str) -> tuple[TagCount, ...]:
         counts = tags[tags["kind"] == kind]["tag"].value_counts()
@@ -177,6 +202,7 @@ def _summary(
         better_tags=top("better"),
         changes_planned=int((story_changes["change"] == "planned").sum()),
         changes_made=int((story_changes["change"] == "made").sum()),
+        shared=tuple(MonthCount(str(m), int(n)) for m, n in shared_frame.items()),
     )
 
 
@@ -185,18 +211,45 @@ def _split(frame: pd.DataFrame, key: str, ids: Iterable[str]) -> dict[str, pd.Da
     return {i: groups.get(i, frame.iloc[0:0]) for i in ids}
 
 
+def _tag_uses(tags: pd.DataFrame, commons: Commons) -> dict[str, TagUse]:
+    counts = tags.groupby(["tag", "kind"]).size() if len(tags) else pd.Series(dtype="int64")
+    return {
+        t.id: TagUse(
+            t.id,
+            t.name,
+            int(counts.get((t.id, "good"), 0)),
+            int(counts.get((t.id, "better"), 0)),
+        )
+        for t in commons.tags
+    }
+
+
 def aggregate_dataset(commons: Commons) -> Aggregates:
-    """Summaries for the whole commons and for every provider."""
+    """Summaries for the whole commons, every provider, kind and area; tag use."""
     stories, ratings, tags, responses = _frames(commons)
+    frames = (stories, ratings, tags, responses)
     names = {d.id: d.name for d in commons.dimensions}
     tag_names = {t.id: t.name for t in commons.tags}
-    ids = [p.id for p in commons.providers]
-    parts = [_split(frame, "provider", ids) for frame in (stories, ratings, tags, responses)]
-    providers = {
-        i: _summary(parts[0][i], parts[1][i], parts[2][i], parts[3][i], commons, names, tag_names)
-        for i in ids
-    }
+
+    def summaries(key: str, ids: list[str]) -> dict[str, Summary]:
+        parts = [_split(frame, key, ids) for frame in frames]
+        return {
+            i: _summary(
+                parts[0][i], parts[1][i], parts[2][i], parts[3][i], commons, names, tag_names
+            )
+            for i in ids
+        }
+
+    # Kinds and areas group providers; each frame gets its provider's kind and area.
+    kind_of = {p.id: p.kind for p in commons.providers}
+    area_of = {p.id: p.area for p in commons.providers}
+    for frame in frames:
+        frame["kind_of"] = frame["provider"].map(kind_of).astype("string")
+        frame["area_of"] = frame["provider"].map(area_of).astype("string")
     return Aggregates(
         site=_summary(stories, ratings, tags, responses, commons, names, tag_names),
-        providers=providers,
+        providers=summaries("provider", [p.id for p in commons.providers]),
+        kinds=summaries("kind_of", [k.id for k in commons.kinds]),
+        areas=summaries("area_of", [a.id for a in commons.areas]),
+        tags=_tag_uses(tags, commons),
     )

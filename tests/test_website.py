@@ -107,17 +107,23 @@ def test_markdown_missing_is_loud(
     import importlib.util
 
     from pipelines.aggregate import aggregate_dataset
+    from pipelines.charts import build_charts
     from pipelines.website import WebsiteError, build_website
     from tests.conftest import SETTINGS
 
-    commons = validate_dataset(load_dataset(sample)).commons
+    dataset = load_dataset(sample)
+    commons = validate_dataset(dataset).commons
     assert commons is not None
+    aggregates = aggregate_dataset(commons)
+    charts = build_charts(commons, aggregates)
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "markdown" else real(name, *a)
     )
     with pytest.raises(WebsiteError, match="silently skipped"):
-        build_website(commons, aggregate_dataset(commons), tmp_path / "out", SETTINGS)
+        build_website(
+            commons, aggregates, tmp_path / "out", SETTINGS, charts=charts, package=dataset.package
+        )
 
 
 def test_links_are_relative_and_resolve(sample_site: Path) -> None:

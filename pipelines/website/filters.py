@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from typing import Any
+
+from markupsafe import Markup
+
+from pipelines.website.jsonld import provider_ld, story_ld
 
 MONTHS = (
     "January",
@@ -65,6 +71,32 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
 
 
+# Inside <script>, only "</script" (or "<!--") ends the element early; escaping every <, > and &
+# as a JSON \u escape makes that impossible whatever contributors write. U+2028 and U+2029 are
+# escaped too, for older JavaScript parsers.
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_SCRIPT_UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def script_json(value: Any) -> Markup:
+    """JSON to place inside a <script> element: sorted, and unable to end the element."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return Markup(_SCRIPT_UNSAFE.sub(lambda m: _SCRIPT_ESCAPES[m.group()], text))
+
+
+def bar_width(value: float | int | None, largest: float | int | None) -> str:
+    """A CSS width for a bar drawn without JavaScript: "40%"."""
+    if not value or not largest:
+        return "0%"
+    return f"{round(100 * float(value) / float(largest))}%"
+
+
 FILTERS = {
     "paragraphs": paragraphs,
     "long_date": long_date,
@@ -72,4 +104,8 @@ FILTERS = {
     "number": number,
     "percent": percent,
     "plural": plural,
+    "script_json": script_json,
+    "bar_width": bar_width,
+    "provider_ld": provider_ld,
+    "story_ld": story_ld,
 }

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from pipelines.aggregate import Aggregates
+from pipelines.charts import Charts
+from pipelines.package import SourcePackage
 from pipelines.records import Commons, ModerationEntry, Provider, Response, Story, Term
+from pipelines.website.form import StoryForm, story_form
+
+LATEST = 6  # stories on the home page
 
 
 @dataclass(frozen=True)
@@ -42,24 +51,87 @@ class SiteModel:
     moderation_by_story: dict[str, list[ModerationEntry]]
     confirmations_by_response: dict[str, list[Story]]
     stories: dict[str, Story]
+    charts: Charts
+    form: StoryForm
+    responses: dict[str, Response]
+    latest: list[Story]  # published, newest first
+    changes: list[Response]  # responses recording a change, newest first
+    stories_by_tag: dict[str, list[Story]]
+    contributors: dict[str, str]  # pseudonym -> address part
+    stories_by_contributor: dict[str, list[Story]]  # pseudonym -> published stories
+    providers_by_kind: dict[str, list[Provider]]
+    providers_by_area: dict[str, list[Provider]]
+    changes_by_provider: dict[str, list[Response]]
 
 
-def build_model(commons: Commons, aggregates: Aggregates) -> SiteModel:
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug_base(text: str) -> str:
+    """Readable ASCII for an address: "Zoë O'Neil" becomes "zoe-o-neil"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")[:40].strip("-") or "contributor"
+
+
+def contributor_slugs(pseudonyms: Iterable[str]) -> dict[str, str]:
+    """Each pseudonym's address part: readable, the same every build, unique to the pseudonym.
+
+    The part after the last hyphen is a hash prefix, so different pseudonyms that read alike
+    ("Ann", "ann", "Ann!") get different addresses; within a group that reads alike the prefix
+    grows until it tells them apart, and other groups' addresses never change.
+    """
+    groups: dict[str, list[str]] = defaultdict(list)
+    for pseudonym in sorted(set(pseudonyms)):
+        groups[slug_base(pseudonym)].append(pseudonym)
+    slugs = {}
+    for base, members in groups.items():
+        digests = {m: hashlib.sha256(m.encode("utf-8")).hexdigest() for m in members}
+        length = 6
+        while len({d[:length] for d in digests.values()}) < len(members):
+            length += 2
+        slugs.update({m: f"{base}-{digests[m][:length]}" for m in members})
+    return slugs
+
+
+def build_model(
+    commons: Commons, aggregates: Aggregates, charts: Charts, package: SourcePackage
+) -> SiteModel:
+    latest = sorted(
+        (s for s in commons.stories if s.published), key=lambda s: (s.submitted, s.id), reverse=True
+    )
     stories_by_provider: dict[str, list[Story]] = defaultdict(list)
-    for story in sorted(commons.stories, key=lambda s: (s.submitted, s.id), reverse=True):
-        if story.published:
-            stories_by_provider[story.provider].append(story)
+    stories_by_tag: dict[str, list[Story]] = defaultdict(list)
+    stories_by_contributor: dict[str, list[Story]] = defaultdict(list)
+    for story in latest:
+        stories_by_provider[story.provider].append(story)
+        for tag in sorted(set(story.good) | set(story.better)):
+            stories_by_tag[tag].append(story)
+        stories_by_contributor[story.author_pseudonym].append(story)
+    providers_by_kind: dict[str, list[Provider]] = defaultdict(list)
+    providers_by_area: dict[str, list[Provider]] = defaultdict(list)
+    for provider in sorted(commons.providers, key=lambda p: (p.name.lower(), p.id)):
+        providers_by_kind[provider.kind].append(provider)
+        providers_by_area[provider.area].append(provider)
     responses_by_story: dict[str, list[Response]] = defaultdict(list)
     for response in sorted(commons.responses, key=lambda r: (r.date, r.id)):
         responses_by_story[response.story].append(response)
     moderation: dict[str, list[ModerationEntry]] = defaultdict(list)
     for entry in sorted(commons.moderation, key=lambda m: (m.date, m.story, m.action)):
         moderation[entry.story].append(entry)
+    published_ids = {s.id for s in latest}
     confirmations: dict[str, list[Story]] = defaultdict(list)
     for story in commons.stories:
         if story.published:
             for response_id in story.confirms:
                 confirmations[response_id].append(story)
+    changes = sorted(
+        (r for r in commons.responses if r.change_status and r.story in published_ids),
+        key=lambda r: (r.date, r.id),
+        reverse=True,
+    )
+    changes_by_provider: dict[str, list[Response]] = defaultdict(list)
+    for response in changes:
+        changes_by_provider[response.provider].append(response)
     return SiteModel(
         commons=commons,
         aggregates=aggregates,
@@ -74,6 +146,17 @@ def build_model(commons: Commons, aggregates: Aggregates) -> SiteModel:
         moderation_by_story=dict(moderation),
         confirmations_by_response=dict(confirmations),
         stories={s.id: s for s in commons.stories},
+        charts=charts,
+        form=story_form(commons, package),
+        responses={r.id: r for r in commons.responses},
+        latest=latest,
+        changes=changes,
+        changes_by_provider=dict(changes_by_provider),
+        stories_by_tag=dict(stories_by_tag),
+        contributors=contributor_slugs(stories_by_contributor),
+        stories_by_contributor=dict(stories_by_contributor),
+        providers_by_kind=dict(providers_by_kind),
+        providers_by_area=dict(providers_by_area),
     )
 
 
@@ -81,32 +164,46 @@ def _pages_of(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
+def paginated(
+    model: SiteModel, base: str, template: str, stories: list[Story], context: dict[str, Any]
+) -> list[Page]:
+    """A page at base, and base/page/N/ for each further batch of stories."""
+    batches = _pages_of(stories, model.commons.instance.stories_per_page)
+    return [
+        Page(
+            f"{base}index.html" if number == 1 else f"{base}page/{number}/index.html",
+            template,
+            {
+                **context,
+                "stories": batch,
+                "story_count": len(stories),
+                "page_number": number,
+                "page_count": len(batches),
+                "page_base": base,
+            },
+        )
+        for number, batch in enumerate(batches, start=1)
+    ]
+
+
 def provider_pages(model: SiteModel, provider: Provider) -> list[Page]:
     """The provider's page, and a further page for each further batch of stories."""
-    stories = model.stories_by_provider.get(provider.id, [])
-    batches = _pages_of(stories, model.commons.instance.stories_per_page)
-    base = f"providers/{provider.id}/"
-    pages = []
-    for number, batch in enumerate(batches, start=1):
-        save_as = f"{base}index.html" if number == 1 else f"{base}page/{number}/index.html"
-        pages.append(
-            Page(
-                save_as,
-                "provider.html",
-                {
-                    "provider": provider,
-                    "kind": model.kinds.get(provider.kind),
-                    "area": model.areas.get(provider.area),
-                    "summary": model.aggregates.providers[provider.id],
-                    "stories": batch,
-                    "page_number": number,
-                    "page_count": len(batches),
-                    "page_base": base,
-                    "responses_by_story": model.responses_by_story,
-                },
-            )
-        )
-    return pages
+    return paginated(
+        model,
+        f"providers/{provider.id}/",
+        "provider.html",
+        model.stories_by_provider.get(provider.id, []),
+        {
+            "provider": provider,
+            "kind": model.kinds.get(provider.kind),
+            "area": model.areas.get(provider.area),
+            "summary": model.aggregates.providers[provider.id],
+            "charts": model.charts.providers.get(provider.id, ()),
+            "changes": model.changes_by_provider.get(provider.id, []),
+            "feed": f"feeds/providers/{provider.id}.atom.xml",
+            "responses_by_story": model.responses_by_story,
+        },
+    )
 
 
 def story_page(model: SiteModel, story: Story) -> Page:
@@ -121,6 +218,7 @@ def story_page(model: SiteModel, story: Story) -> Page:
             {"story": story, "provider": provider, "withdrawal": withdrawal},
         )
     responses = model.responses_by_story.get(story.id, [])
+    confirmed = [model.responses[r] for r in story.confirms if r in model.responses]
     return Page(
         f"stories/{story.id}/index.html",
         "story.html",
@@ -135,33 +233,119 @@ def story_page(model: SiteModel, story: Story) -> Page:
                 )
                 for r in responses
             ],
-            "confirmed": [model.stories[r] for r in story.confirms if r in model.stories],
+            # (response, the story it answered) for each change this story confirms
+            "confirmed": [
+                (r, model.stories[r.story]) for r in confirmed if r.story in model.stories
+            ],
             "moderation": [m for m in moderation if m.action != "withdrawn"],
         },
     )
 
 
+def group_pages(model: SiteModel) -> list[Page]:
+    """A page per provider kind and per area: the providers index, filtered, without JavaScript."""
+    pages = []
+    for folder, terms, members, summaries in (
+        ("kinds", model.kinds, model.providers_by_kind, model.aggregates.kinds),
+        ("areas", model.areas, model.providers_by_area, model.aggregates.areas),
+    ):
+        for term_id, term in sorted(terms.items()):
+            pages.append(
+                Page(
+                    f"{folder}/{term_id}/index.html",
+                    "group.html",
+                    {
+                        "group": term,
+                        "group_of": folder,
+                        "providers": members.get(term_id, []),
+                        "summary": summaries[term_id],
+                    },
+                )
+            )
+    return pages
+
+
+def tag_pages(model: SiteModel) -> list[Page]:
+    pages = [
+        Page(
+            "tags/index.html",
+            "tag-index.html",
+            {"uses": [model.aggregates.tags[t] for t in sorted(model.tags)]},
+        )
+    ]
+    for tag_id, tag in sorted(model.tags.items()):
+        pages.extend(
+            paginated(
+                model,
+                f"tags/{tag_id}/",
+                "tag-stories.html",
+                model.stories_by_tag.get(tag_id, []),
+                {
+                    "tag": tag,
+                    "use": model.aggregates.tags[tag_id],
+                    "feed": f"feeds/tags/{tag_id}.atom.xml",
+                },
+            )
+        )
+    return pages
+
+
+def contributor_pages(model: SiteModel) -> list[Page]:
+    pages = []
+    for pseudonym, slug in sorted(model.contributors.items(), key=lambda item: item[1]):
+        stories = model.stories_by_contributor[pseudonym]
+        pages.extend(
+            paginated(
+                model,
+                f"contributors/{slug}/",
+                "contributor.html",
+                stories,
+                {
+                    "pseudonym": pseudonym,
+                    "roles": sorted({s.author_role for s in stories}),
+                    "provider_count": len({s.provider for s in stories}),
+                    "response_count": sum(1 for s in stories if s.id in model.responses_by_story),
+                },
+            )
+        )
+    return pages
+
+
 def plan_pages(model: SiteModel) -> list[Page]:
     """Every page our generator writes, in a stable order."""
     commons = model.commons
-    latest = sorted(
-        (s for s in commons.stories if s.published), key=lambda s: (s.submitted, s.id), reverse=True
-    )
+    made = [r for r in model.changes if r.change_status == "made"]
     pages = [
-        Page("index.html", "home.html", {"summary": model.aggregates.site, "latest": latest[:6]}),
+        Page(
+            "index.html",
+            "home.html",
+            {
+                "summary": model.aggregates.site,
+                "latest": model.latest[:LATEST],
+                "changes": made[:3],
+                "charts": model.charts.site,
+            },
+        ),
         Page(
             "providers/index.html",
             "providers.html",
             {"providers": sorted(commons.providers, key=lambda p: (p.name.lower(), p.id))},
         ),
+        Page("changes/index.html", "changes.html", {"changes": model.changes}),
+        Page("contribute/index.html", "contribute.html", {"form": model.form}),
         # Served for any missing address, at any depth: links must be root-relative.
         Page(
             "404.html",
             "404.html",
             {"root": urlsplit(commons.instance.site_url).path.rstrip("/") + "/"},
         ),
+        # The search stage (pipelines/search.py) writes the index this page loads.
+        Page("search/index.html", "search.html"),
     ]
     for provider in commons.providers:
         pages.extend(provider_pages(model, provider))
     pages.extend(story_page(model, story) for story in commons.stories)
+    pages.extend(group_pages(model))
+    pages.extend(tag_pages(model))
+    pages.extend(contributor_pages(model))
     return pages

@@ -1,0 +1,87 @@
+"""The site's files that are not pages: Atom feeds, sitemap.xml and the self-hosted Vega runtime."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pelican.generators import Generator
+
+from pipelines.website.feeds import FEED_ENTRIES, Feed, atom_feed, fallback_updated
+from pipelines.website.generator import PLAN_CONTEXT, SITE_SETTING, write_if_changed
+from pipelines.website.model import Page, SiteModel
+from pipelines.website.sitemap import sitemaps
+
+log = logging.getLogger(__name__)
+
+# Written at build time from vl-convert's bundle of Vega, Vega-Lite and vega-embed; never
+# committed, never fetched from a CDN.
+VEGA_RUNTIME = "theme/js/vega.js"
+# What the bundle exposes: vega-embed, which themes/commons/static/js/charts.js calls.
+VEGA_SNIPPET = "window.vegaEmbed = vegaEmbed;"
+# Pages search engines should not list: the 404, tombstones and the search page.
+NOT_INDEXED = frozenset({"404.html", "tombstone.html", "search.html"})
+
+
+def feeds(model: SiteModel) -> list[Feed]:
+    """The site-wide feed, one per provider and one per tag."""
+    title = model.commons.instance.title
+    found = [Feed("feeds/all.atom.xml", f"{title}: new stories", "", model.latest[:FEED_ENTRIES])]
+    found.extend(
+        Feed(
+            f"feeds/providers/{provider.id}.atom.xml",
+            f"{title}: stories about {provider.name}",
+            f"providers/{provider.id}/",
+            model.stories_by_provider.get(provider.id, [])[:FEED_ENTRIES],
+        )
+        for provider in sorted(model.providers.values(), key=lambda p: p.id)
+    )
+    found.extend(
+        Feed(
+            f"feeds/tags/{tag.id}.atom.xml",
+            f"{title}: stories tagged {tag.name}",
+            f"tags/{tag.id}/",
+            model.stories_by_tag.get(tag.id, [])[:FEED_ENTRIES],
+        )
+        for tag in sorted(model.tags.values(), key=lambda t: t.id)
+    )
+    return found
+
+
+def site_files(model: SiteModel, addresses: list[str]) -> dict[str, bytes]:
+    """Every feed and sitemap file, by the path to write it at."""
+    instance = model.commons.instance
+    provider_names = {p.id: p.name for p in model.providers.values()}
+    tag_names = {t.id: t.name for t in model.tags.values()}
+    empty = fallback_updated(model.commons)
+    files = {
+        feed.save_as: atom_feed(feed, instance, provider_names, tag_names, empty)
+        for feed in feeds(model)
+    }
+    files.update(sitemaps(addresses, instance))
+    return files
+
+
+def vega_runtime() -> bytes:
+    import vl_convert
+
+    return vl_convert.javascript_bundle(VEGA_SNIPPET).encode("utf-8")
+
+
+class FilesGenerator(Generator):
+    """Writes the feeds, the sitemap and the Vega runtime after every page is planned."""
+
+    def generate_context(self) -> None:
+        pass  # everything it needs is planned by CommonsGenerator and Pelican's page generator
+
+    def generate_output(self, writer: Any) -> None:
+        model: SiteModel = self.settings[SITE_SETTING]
+        planned: list[Page] = self.context.get(PLAN_CONTEXT, [])
+        addresses = [p.url for p in planned if p.template not in NOT_INDEXED]
+        addresses += [page.url for page in self.context.get("pages", [])]
+        output = Path(self.output_path)
+        files = site_files(model, addresses)
+        files[VEGA_RUNTIME] = vega_runtime()
+        written = sum(write_if_changed(output / path, content) for path, content in files.items())
+        log.info("wrote %d of %d feeds, sitemaps and scripts", written, len(files))
