@@ -6,6 +6,8 @@ DATA ?= data
 OUTPUT ?= output
 SIZE ?= 100000
 STAMP := $(VENV)/.installed
+# The browser tests' tools from npm (axe-core, vnu-jar), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help site serve test lint format docs update-golden bench clean
@@ -19,6 +21,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# --ignore-scripts: vnu-jar's install script would fetch a Java runtime; we use the system's.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 site: $(STAMP) ## Install into .venv, validate data/ and build the site into output/
 	$(BIN)/feedback validate --data $(DATA)
 	$(BIN)/feedback build --data $(DATA) --output $(OUTPUT)
@@ -26,7 +33,7 @@ site: $(STAMP) ## Install into .venv, validate data/ and build the site into out
 serve: $(STAMP) ## Preview the site on localhost:8000, rebuilding on change
 	$(BIN)/feedback serve --data $(DATA) --output $(OUTPUT)
 
-test: $(STAMP) lint ## Lint, type-check and run every test
+test: $(STAMP) $(NODE_STAMP) lint ## Lint, type-check and run every test
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## Check style and types (ruff, mypy)

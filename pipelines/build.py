@@ -11,6 +11,7 @@ from pathlib import Path
 from pipelines.aggregate import aggregate_dataset
 from pipelines.load import load_dataset
 from pipelines.problems import Report
+from pipelines.search import SearchError, build_search_index
 from pipelines.validate import validate_dataset
 from pipelines.website import WebsiteError, build_website
 
@@ -70,8 +71,10 @@ def build_all(data_dir: Path, output_dir: Path, settings: Path) -> BuildResult:
     try:
         log.info("rendering the site")
         website = build_website(commons, aggregates, staging, settings)
+        log.info("indexing the site for search")
+        build_search_index(staging)
         replace_dir(staging, output_dir)
-    except WebsiteError as error:
+    except (WebsiteError, SearchError) as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildFailed(str(error)) from error
     except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -47,3 +48,21 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("demo-site") / "output"
     build_all(DATA, output, SETTINGS)
     return output
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test that lacks a tool; in CI (CI=true) a missing tool fails it instead."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: browser tests may not be skipped in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    """Debian's chromium, which the browser tests drive (Playwright never downloads one)."""
+    path = Path("/usr/bin/chromium")
+    if not path.is_file():
+        skip_or_fail(
+            "Debian's chromium is missing from /usr/bin/chromium (apt-get install chromium)"
+        )
+    return path
