@@ -76,7 +76,7 @@ def _and(items: list[str]) -> str:
 def template_specs() -> dict[str, dict[str, Any]]:
     """One Vega-Lite spec per kind of chart, built once with Altair."""
     data = alt.NamedData(name=DATA_NAME)
-    accessible = {"config": {"font": "system-ui, sans-serif"}}
+    accessible: dict[str, Any] = {"config": {"font": "system-ui, sans-serif"}}
     distribution = (
         alt.Chart(data)
         .mark_bar(color="#0b4f6c")
@@ -132,6 +132,8 @@ def template_specs() -> dict[str, dict[str, Any]]:
         .properties(width="container", height=220)
     )
     specs = {}
+    # Fill the page's width; heights stay as set (or as many bars as there are dimensions).
+    accessible["autosize"] = {"type": "fit-x", "contains": "padding"}
     for kind, chart in zip(KINDS, (distribution, dimensions, trend, site_trend), strict=True):
         spec = chart.to_dict()
         spec.update(accessible)

@@ -13,6 +13,7 @@ from pipelines.website.filters import script_json
 REPOSITORY_DATA_FOLDER = "data"
 # Fields the form fills in itself rather than asking for.
 FILLED_IN = ("id", "submitted", "status", "licence", "consent", "submitted_via")
+PUBLISHED = "published"  # the status of a story the site shows (records.Story.published)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def story_template(form: dict[str, FormField], commons: Commons, child: dict[str
     ]
     fixed = {
         "id": "YYYY-MM-DD-abc123",
-        "status": "published",
+        "status": PUBLISHED,
         "licence": commons.instance.licence,
     }
     nested_open = ""
@@ -114,6 +115,7 @@ def story_template(form: dict[str, FormField], commons: Commons, child: dict[str
         else:
             lines.append(f"{indent}# {leaf}: (optional: remove the # to use it)")
     lines.extend(_comment(child["ratings"]))
+    lines.extend(_comment(child["score"]))
     lines.append("ratings:")
     for dimension in commons.dimensions:
         if dimension.id == "overall":
@@ -152,6 +154,7 @@ def story_form(commons: Commons, package: SourcePackage) -> StoryForm:
     child = {
         "ratings": package.table("ratings").schema.get("description", ""),
         "tags": package.table("story-tags").schema.get("description", ""),
+        "score": score.description,
     }
     instance = commons.instance
     via = fields.get("submitted_via")
@@ -167,6 +170,15 @@ def story_form(commons: Commons, package: SourcePackage) -> StoryForm:
         "fields": [
             {"name": f.name, "type": f.kind, "required": f.required} for f in fields.values()
         ],
+        # The fields the form fills in itself, and the one written as a block of text.
+        "fixed": {"status": PUBLISHED, "licence": instance.licence},
+        "idField": "id",
+        "dateField": "submitted",
+        "consentField": "consent",
+        "viaField": "submitted_via",
+        "textField": "story",
+        # As the missing-overall-rating rule says: any rating needs this one too.
+        "requiredDimension": "overall",
         "dimensions": [d.id for d in commons.dimensions],
         "tagKinds": list(tag_kind.enum),
         "privateVia": "private-intake" if via and "private-intake" in via.enum else "",
