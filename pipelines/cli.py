@@ -5,10 +5,12 @@ The only module that prints or exits.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -224,3 +226,208 @@ def new_story(data_dir: Path, provider: str, title: str | None) -> None:
     except ScaffoldError as error:
         raise click.UsageError(str(error)) from error
     click.echo(path.as_posix())
+
+
+# --- feedback bot: GitHub through github3.py (issue #6) ---------------------------------
+
+
+@main.group()
+def bot() -> None:
+    """Work with GitHub: report comments, labels, issue-form stories, private intake.
+
+    The token is read from GITHUB_TOKEN, never from an option.
+    """
+
+
+def bot_options(function: F) -> F:
+    """--repo and --api-url, shared by the bot commands that talk to GitHub."""
+    function = click.option(
+        "--api-url",
+        envvar="GITHUB_API_URL",
+        default="https://api.github.com",
+        show_default=True,
+        help="GitHub's REST API (GITHUB_API_URL in Actions).",
+    )(function)
+    return click.option(
+        "--repo",
+        "repository",
+        envvar="GITHUB_REPOSITORY",
+        default=None,
+        help="The repository as owner/name. Default: GITHUB_REPOSITORY, else repository in instance.yaml.",
+    )(function)
+
+
+def bot_login_option(function: F) -> F:
+    return click.option(
+        "--bot-login",
+        default="github-actions[bot]",
+        show_default=True,
+        help="The login the bot comments as; only its comments are updated.",
+    )(function)
+
+
+@contextlib.contextmanager
+def _github(data_dir: Path, repository: str | None, api_url: str) -> Iterator[tuple[Any, str]]:
+    """A github3.py session and the repository, with GitHub's failures as one line each."""
+    from pipelines.bot.client import BotError, connect
+    from pipelines.bot.issue_form import read_instance
+
+    # github3.py narrates every URL it builds at INFO; keep that for --debug.
+    logging.getLogger("github3").setLevel(
+        logging.DEBUG if logging.getLogger().isEnabledFor(logging.DEBUG) else logging.WARNING
+    )
+    repository = repository or read_instance(data_dir).get("repository")
+    if not repository:
+        raise OperatorError(
+            "no repository: pass --repo owner/name or set repository in instance.yaml"
+        )
+    try:
+        yield connect(os.environ.get("GITHUB_TOKEN", ""), api_url), repository
+    except BotError as error:
+        raise OperatorError(str(error)) from error
+
+
+@bot.command("comment")
+@click.option(
+    "--artifact",
+    "artifact_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The unpacked artifact of the validate workflow (required; read as untrusted data).",
+)
+@click.option(
+    "--head-sha",
+    required=True,
+    help="The commit the validate run checked, from the workflow_run event (required).",
+)
+@data_option
+@bot_options
+@bot_login_option
+@debug_option
+def bot_comment(
+    artifact_dir: Path,
+    head_sha: str,
+    data_dir: Path,
+    repository: str | None,
+    api_url: str,
+    bot_login: str,
+) -> None:
+    """Post or update the one report comment on a pull request, check responders, set labels.
+
+    \b
+    Example:
+        feedback bot comment --artifact report --head-sha "$HEAD_SHA"
+    """
+    from pipelines.bot.artifact import read_artifact
+    from pipelines.bot.review import review_pull_request
+
+    with _github(data_dir, repository, api_url) as (session, repo):
+        artifact = read_artifact(artifact_dir)
+        result = review_pull_request(session, repo, artifact, head_sha, data_dir, bot_login)
+    click.echo(result.summary())
+
+
+@bot.command("issue-to-pr")
+@click.option(
+    "--issue",
+    "number",
+    type=click.IntRange(min=1),
+    required=True,
+    help="The issue number (required).",
+)
+@data_option
+@bot_options
+@bot_login_option
+@debug_option
+def bot_issue_to_pr(
+    number: int, data_dir: Path, repository: str | None, api_url: str, bot_login: str
+) -> None:
+    """Turn a story written with the issue form into a pull request, or comment what to fix.
+
+    Exit status: 0 opened (or opened before), 1 the story has problems (listed on the issue).
+
+    \b
+    Example:
+        feedback bot issue-to-pr --issue 42
+    """
+    from pipelines.bot.intake import issue_to_pull_request
+
+    with _github(data_dir, repository, api_url) as (session, repo):
+        result = issue_to_pull_request(session, repo, number, data_dir, bot_login)
+    click.echo(result.message)
+    sys.exit(1 if result.status == "problems" else 0)
+
+
+@bot.command("promote")
+@click.argument("story_id")
+@click.option(
+    "--intake",
+    "intake_repository",
+    default=None,
+    help="The private intake repository as owner/name. Default: intake_repository in instance.yaml.",
+)
+@data_option
+@bot_options
+@debug_option
+def bot_promote(
+    story_id: str,
+    intake_repository: str | None,
+    data_dir: Path,
+    repository: str | None,
+    api_url: str,
+) -> None:
+    """Open a pull request with a story moderated in the private intake repository.
+
+    The token must be able to read the intake repository and write to the public one.
+    Exit status: 0 opened (or opened before), 1 the story has problems (listed).
+
+    \b
+    Example:
+        feedback bot promote 2026-11-22-k3m9qz
+    """
+    from pipelines.bot.intake import promote_story
+    from pipelines.bot.issue_form import read_instance
+    from pipelines.problems import Report, render_text
+
+    intake_repository = intake_repository or read_instance(data_dir).get("intake_repository")
+    if not intake_repository:
+        raise OperatorError(
+            "no intake repository: pass --intake owner/name or set intake_repository in instance.yaml"
+        )
+    with _github(data_dir, repository, api_url) as (session, repo):
+        result = promote_story(session, repo, intake_repository, story_id, data_dir)
+    if result.problems:
+        click.echo(render_text(Report.of(result.problems, 1)), err=True, nl=False)
+    click.echo(result.message)
+    sys.exit(1 if result.status == "problems" else 0)
+
+
+@bot.command("issue-form")
+@data_option
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only check: exit 1 if the form is stale, write nothing. Default: write the form.",
+)
+@debug_option
+def bot_issue_form(data_dir: Path, check: bool) -> None:
+    """Write .github/ISSUE_TEMPLATE/story.yml from the schemas, providers and vocabularies.
+
+    \b
+    Example:
+        feedback bot issue-form --data data
+    """
+    from pipelines.bot.issue_form import FORM_PATH, form_text
+
+    text = form_text(data_dir)
+    current = FORM_PATH.read_text(encoding="utf-8") if FORM_PATH.is_file() else None
+    if check:
+        if current != text:
+            click.echo(f"{FORM_PATH.as_posix()} is stale: run `feedback bot issue-form`", err=True)
+            sys.exit(1)
+        click.echo(f"{FORM_PATH.as_posix()} is up to date")
+        return
+    if current != text:
+        FORM_PATH.parent.mkdir(parents=True, exist_ok=True)
+        FORM_PATH.write_text(text, encoding="utf-8")
+    click.echo(f"{'wrote' if current != text else 'unchanged'} {FORM_PATH.as_posix()}")

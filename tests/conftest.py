@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -66,3 +71,14 @@ def chromium_path() -> Path:
             "Debian's chromium is missing from /usr/bin/chromium (apt-get install chromium)"
         )
     return path
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    """A local fake of GitHub's REST API on 127.0.0.1 (tests never reach GitHub)."""
+    from tests.fake_github import FakeGitHub
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
+    with FakeGitHub() as server:
+        yield server
