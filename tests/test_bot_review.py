@@ -356,8 +356,10 @@ def test_network_failure_is_one_line(data: Path, tmp_path: Path) -> None:
 def test_no_token_is_one_line(data: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["bot", "comment", "--artifact", str(artifact(tmp_path / "a", Report.of([], 3)))]
-        + ["--head-sha", HEAD, "--data", str(data)],
+        [
+            *("bot", "comment", "--artifact", str(artifact(tmp_path / "a", Report.of([], 3)))),
+            *("--head-sha", HEAD, "--data", str(data)),
+        ],
         env={"GITHUB_TOKEN": ""},
     )
     assert (result.exit_code, result.output) == (

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -307,7 +307,15 @@ def _tidy(text: str) -> str:
 
 
 class _StoryDumper(yaml.SafeDumper):
-    """Multi-line text as a literal block, as people write story files by hand."""
+    """Multi-line text as a literal block and dates unquoted, as people write story files by hand.
+
+    Our loader reads every value as text, so a date needs no quotes to stay a string.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
+    }
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

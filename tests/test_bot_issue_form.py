@@ -1,0 +1,146 @@
+"""The story issue form: generated from the schemas, kept in sync, and read back from an issue."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipelines.bot.issue_form import (
+    FORM_PATH,
+    form_text,
+    parse_issue_body,
+    story_form,
+    story_yaml,
+)
+from pipelines.cli import main
+from pipelines.package import read_source_package
+from pipelines.yamlfile import Mapping, parse_yaml
+from tests.conftest import DATA, ROOT
+
+FORM = story_form(DATA)
+PACKAGE = read_source_package(DATA)
+
+
+def body_of(element_id: str) -> dict[str, object]:
+    document = yaml.safe_load((ROOT / FORM_PATH).read_text(encoding="utf-8"))
+    (element,) = [e for e in document["body"] if e.get("id") == element_id]
+    return element
+
+
+def test_the_committed_form_is_up_to_date() -> None:
+    assert (ROOT / FORM_PATH).read_text(encoding="utf-8") == form_text(DATA), (
+        "run `feedback bot issue-form` and commit .github/ISSUE_TEMPLATE/story.yml"
+    )
+
+
+def test_form_questions_follow_the_schema_and_the_lists() -> None:
+    stories = json.loads((DATA / "schemas/stories.json").read_text(encoding="utf-8"))
+    role = next(f for f in stories["fields"] if f["name"] == "author.role")
+    with (DATA / "providers.csv").open(encoding="utf-8") as handle:
+        providers = sorted(row["id"] for row in csv.DictReader(handle))
+    with (DATA / "vocabularies/dimensions.csv").open(encoding="utf-8") as handle:
+        dimensions = [row["id"] for row in csv.DictReader(handle)]
+    with (DATA / "vocabularies/tags.csv").open(encoding="utf-8") as handle:
+        tags = sorted(row["name"] for row in csv.DictReader(handle))
+    assert body_of("author-role")["attributes"]["options"] == role["constraints"]["enum"]
+    assert body_of("title")["attributes"]["label"] == "Title"
+    assert body_of("title")["validations"] == {"required": True}
+    shown = body_of("provider")["attributes"]["options"]
+    assert sorted(option.rsplit("[", 1)[1].rstrip("]") for option in shown) == providers
+    assert [f.target for f in FORM.fields if f.target.startswith("ratings.")] == [
+        f"ratings.{d}" for d in dimensions
+    ]
+    assert sorted(body_of("tags-good")["attributes"]["options"]) == tags
+    assert body_of("consent")["attributes"]["options"][0]["required"] is True
+    asked = {f.target for f in FORM.fields}
+    assert {"id", "submitted", "status", "licence"}.isdisjoint(asked)  # the intake sets these
+
+
+def test_issue_form_command_writes_and_checks(tmp_path: Path) -> None:
+    runner = CliRunner()
+    here = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        stale = runner.invoke(main, ["bot", "issue-form", "--check", "--data", str(DATA)])
+        wrote = runner.invoke(main, ["bot", "issue-form", "--data", str(DATA)])
+        fresh = runner.invoke(main, ["bot", "issue-form", "--check", "--data", str(DATA)])
+    finally:
+        os.chdir(here)
+    assert (stale.exit_code, stale.stderr) == (
+        1,
+        ".github/ISSUE_TEMPLATE/story.yml is stale: run `feedback bot issue-form`\n",
+    )
+    assert (wrote.exit_code, wrote.stdout) == (0, "wrote .github/ISSUE_TEMPLATE/story.yml\n")
+    assert (fresh.exit_code, fresh.stdout) == (
+        0,
+        ".github/ISSUE_TEMPLATE/story.yml is up to date\n",
+    )
+    assert (tmp_path / FORM_PATH).read_text(encoding="utf-8") == form_text(DATA)
+
+
+def issue_body(**answers: str) -> str:
+    parts = [
+        f"### {item.label}\n\n{answers.get(item.target, '_No response_')}" for item in FORM.fields
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        (
+            {"provider": "Old Mill Surgery [old-mill-surgery]", "ratings.overall": "4"},
+            {"provider": "old-mill-surgery", "ratings.overall": "4", "consent": False},
+        ),
+        (
+            {
+                "provider": "A renamed place [old-mill-surgery]",
+                "tags.good": "Food and drink, Safety",
+            },
+            {"provider": "old-mill-surgery", "tags.good": ["food", "safety"]},
+        ),
+        ({"provider": "somewhere unknown"}, {"provider": "somewhere unknown"}),
+        (
+            {"consent": "- [X] I agree", "service": "  Ward 3  "},
+            {"consent": True, "service": "Ward 3"},
+        ),
+        ({"consent": "- [ ] I agree"}, {"consent": False}),
+    ],
+)
+def test_answers_are_read_back_by_question(
+    answers: dict[str, str], expected: dict[str, object]
+) -> None:
+    parsed = parse_issue_body(issue_body(**answers).replace("\n", "\r\n"), FORM)
+    assert {key: parsed[key] for key in expected} == expected
+    assert parsed["title"] is None
+
+
+def test_a_story_may_quote_the_headings_of_other_questions() -> None:
+    story = "First line.\n\n### Consent\n\n- [X] not the real box\n\n### Title\n\nstill the story"
+    parsed = parse_issue_body(issue_body(story=story, title="Real title"), FORM)
+    assert (parsed["story"], parsed["title"], parsed["consent"]) == (story, "Real title", False)
+
+
+def test_a_hand_edited_issue_without_headings_reads_as_unanswered() -> None:
+    parsed = parse_issue_body("I just typed my story here.", FORM)
+    assert set(parsed.values()) == {None, False}
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1))
+def test_any_story_text_survives_the_story_file(text: str) -> None:
+    answers = {item.target: None for item in FORM.fields}
+    answers["story"] = text + "\nsecond line"
+    written = story_yaml(answers, {"id": "2026-11-22-abcdef"}, PACKAGE, FORM)
+    root, issues = parse_yaml(written)
+    assert issues == []
+    assert isinstance(root, Mapping)
+    lines = [line.rstrip() for line in (text + "\nsecond line").strip("\n").split("\n")]
+    assert root.items["story"] == "\n".join(lines) + "\n"
