@@ -7,12 +7,18 @@ input: what cannot be read becomes a ReadIssue, kept with the Dataset.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import logging
+import marshal
+import multiprocessing
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipelines.package import SourcePackage, Table, read_source_package
 from pipelines.yamlfile import Mapping, Sequence, Value, parse_yaml
@@ -20,6 +26,8 @@ from pipelines.yamlfile import Mapping, Sequence, Value, parse_yaml
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_BYTES = 65536
+# Where the CLI keeps caches between runs (git-ignored; `make clean` removes it).
+DEFAULT_CACHE_DIR = Path(".cache")
 YAML_SUFFIX = ".yaml"
 
 Row = dict[str, str | None]
@@ -74,6 +82,8 @@ class Dataset:
     tables: dict[str, TableRows]
     issues: list[ReadIssue]
     files: list[str]
+    # sha256 over every file read, its name and bytes: equal digests, equal input.
+    digest: str = ""
 
     def rows(self, name: str) -> list[Row]:
         return self.tables[name].rows
@@ -320,22 +330,36 @@ def record_files(
     data_dir: Path, shown_dir: str, table: Table, issues: list[ReadIssue]
 ) -> list[tuple[Path, str]]:
     """The record files of a one-file-per-record table, sorted; stray files become issues."""
-    folder = data_dir / table.path
-    if not folder.is_dir():
+    return [
+        (Path(path), shown)
+        for path, shown in _record_file_names(data_dir, shown_dir, table, issues)
+    ]
+
+
+def _record_file_names(
+    data_dir: Path, shown_dir: str, table: Table, issues: list[ReadIssue]
+) -> list[tuple[str, str]]:
+    """record_files as plain strings: at 100,000 files, Path objects cost seconds."""
+    folder = os.path.join(data_dir, table.path)
+    if not os.path.isdir(folder):
         return []
+    found: list[str] = []
+    for parent, _dirs, names in os.walk(folder):
+        relative = os.path.relpath(parent, data_dir).replace(os.sep, "/")
+        found.extend(f"{relative}/{name}" for name in names if not name.startswith("."))
+    # The order of sorted(Path.rglob()): by path parts, not by the joined string.
+    found.sort(key=lambda name: name.split("/"))
     out = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir() or path.name.startswith("."):
-            continue
-        shown = f"{shown_dir}/{path.relative_to(data_dir).as_posix()}"
-        if path.suffix != YAML_SUFFIX:
+    for name in found:
+        shown = f"{shown_dir}/{name}"
+        base = name.rsplit("/", 1)[-1]
+        suffix = os.path.splitext(base)[1]
+        if suffix != YAML_SUFFIX:
             issues.append(
-                ReadIssue(
-                    shown, 0, 0, "wrong-file-type", path.suffix or path.name, table=table.name
-                )
+                ReadIssue(shown, 0, 0, "wrong-file-type", suffix or base, table=table.name)
             )
             continue
-        out.append((path, shown))
+        out.append((os.path.join(data_dir, name), shown))
     return out
 
 
@@ -370,25 +394,37 @@ def _max_file_bytes(instance: TableRows) -> int:
     return DEFAULT_MAX_FILE_BYTES
 
 
-def load_dataset(data_dir: Path, only: Iterable[str] | None = None) -> Dataset:
-    """Read every table of data/ (or, with only, those record files plus all CSV tables)."""
+def load_dataset(
+    data_dir: Path, only: Iterable[str] | None = None, cache_dir: Path | None = None
+) -> Dataset:
+    """Read every table of data/ (or, with only, those record files plus all CSV tables).
+
+    With cache_dir, record files whose bytes are unchanged since an earlier run are not
+    parsed again (see ParseCache).
+    """
     package = read_source_package(data_dir)
     shown_dir = display_path(data_dir)
     issues: list[ReadIssue] = []
     files: list[str] = []
     tables: dict[str, TableRows] = {t.name: TableRows(t) for t in package.tables}
     wanted = None if only is None else {Path(p).resolve() for p in only}
+    content: list[tuple[str, bytes]] = []
 
     for table in package.tables:
         if table.format == "csv":
             tables[table.name], read = read_csv_table(data_dir, shown_dir, table, issues)
             files.extend(read)
+            if read:
+                content.append(
+                    (read[0], hashlib.sha256((data_dir / table.path).read_bytes()).digest())
+                )
 
     instance = package.table("instance")
     instance_path = data_dir / instance.path
     shown_instance = f"{shown_dir}/{instance.path}"
     if instance_path.is_file():
         files.append(shown_instance)
+        content.append((shown_instance, hashlib.sha256(instance_path.read_bytes()).digest()))
         parsed, found = read_record_file(
             instance_path.read_bytes(), shown_instance, instance, [], DEFAULT_MAX_FILE_BYTES
         )
@@ -401,15 +437,24 @@ def load_dataset(data_dir: Path, only: Iterable[str] | None = None) -> Dataset:
         )
     max_bytes = _max_file_bytes(tables["instance"])
 
+    cache = (
+        None
+        if cache_dir is None
+        else ParseCache.open(cache_dir, data_dir, _fingerprint(package, max_bytes, shown_dir))
+    )
     for table in package.tables:
         if not table.is_file_per_record:
             continue
         children = package.children(table.name)
-        for path, shown in record_files(data_dir, shown_dir, table, issues):
-            if wanted is not None and path.resolve() not in wanted:
-                continue
-            files.append(shown)
-            parsed, found = read_record_file(path.read_bytes(), shown, table, children, max_bytes)
+        listed = [
+            (path, shown)
+            for path, shown in _record_file_names(data_dir, shown_dir, table, issues)
+            if wanted is None or Path(path).resolve() in wanted
+        ]
+        files.extend(shown for _, shown in listed)
+        for shown, packed, digest in _read_record_files(listed, table, children, max_bytes, cache):
+            content.append((shown, digest))
+            parsed, found = _unpack(packed, shown, table.name)
             issues.extend(found)
             if parsed is None:
                 continue
@@ -418,5 +463,242 @@ def load_dataset(data_dir: Path, only: Iterable[str] | None = None) -> Dataset:
             for name, rows in child_rows.items():
                 for child_row, child_location in rows:
                     tables[name].add(child_row, child_location)
+    if cache is not None:
+        cache.save(complete=wanted is None)
+        log.info("parsed %d files; %d unchanged ones came from the cache", cache.misses, cache.hits)
     log.info("read %d files from %s", len(files), shown_dir)
-    return Dataset(data_dir, shown_dir, package, tables, issues, files)
+    return Dataset(data_dir, shown_dir, package, tables, issues, files, _total(content))
+
+
+def _total(content: list[tuple[str, bytes]]) -> str:
+    total = hashlib.sha256()
+    for shown, digest in content:
+        total.update(shown.encode() + b"\0" + digest)
+    return total.hexdigest()
+
+
+def _file_digest(path: str | Path) -> bytes:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).digest()
+
+
+def input_digest(data_dir: Path) -> str:
+    """The digest load_dataset gives as Dataset.digest, from reading bytes only (no parsing)."""
+    package = read_source_package(data_dir)
+    shown_dir = display_path(data_dir)
+    content = [
+        (f"{shown_dir}/{table.path}", _file_digest(data_dir / table.path))
+        for table in package.tables
+        if table.format == "csv" and (data_dir / table.path).is_file()
+    ]
+    instance = package.table("instance")
+    if (data_dir / instance.path).is_file():
+        content.append((f"{shown_dir}/{instance.path}", _file_digest(data_dir / instance.path)))
+    for table in package.tables:
+        if table.is_file_per_record:
+            content.extend(
+                (shown, _file_digest(path))
+                for path, shown in _record_file_names(data_dir, shown_dir, table, [])
+            )
+    return _total(content)
+
+
+# --- The parse cache -------------------------------------------------------------------
+#
+# Parsing YAML is most of the cost of loading a large instance, and a record file's parse is
+# a pure function of its bytes, its table's schema and this code. The cache maps each file
+# to the sha256 of its bytes and its parse, in one marshal file (marshal builds only plain
+# values, never objects or code, so a tampered cache cannot run anything; it is fast to read
+# for 100,000 entries). The whole cache is keyed by a fingerprint of the schemas, the size
+# limit and this code: any change there, or a corrupt file, and the cache is ignored.
+
+CACHE_FORMAT = 1
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_PARSE_MIN = 2000
+PARSE_CHUNK = 500
+
+Packed = tuple[Any, ...]
+
+
+def _fingerprint(package: SourcePackage, max_bytes: int, shown_dir: str) -> str:
+    """What a file's parse depends on besides its own bytes."""
+    digest = hashlib.sha256()
+    digest.update(f"{CACHE_FORMAT}\0{sys.version}\0{max_bytes}\0{shown_dir}\0".encode())
+    for module in (__file__, sys.modules[parse_yaml.__module__].__file__ or ""):
+        digest.update(Path(module).read_bytes())
+    tables = [
+        [t.name, t.path, t.format, t.part_of, t.key, t.layout, t.schema] for t in package.tables
+    ]
+    digest.update(json.dumps(tables, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _pack(
+    parsed: tuple[Row, Location, dict[str, list[tuple[Row, Location]]]] | None,
+    issues: list[ReadIssue],
+) -> Packed:
+    """A parse as plain values (marshal-able), without the path every part of it shares."""
+    found = [(i.line, i.column, i.code, i.detail, i.field, i.table) for i in issues]
+    if parsed is None:
+        return (None, found)
+    row, location, child_rows = parsed
+    children = {
+        name: [(child_row, loc.line, loc.fields) for child_row, loc in rows]
+        for name, rows in child_rows.items()
+    }
+    return ((row, location.line, location.fields, children), found)
+
+
+def _unpack(
+    packed: Packed, shown: str, table_name: str
+) -> tuple[tuple[Row, Location, dict[str, list[tuple[Row, Location]]]] | None, list[ReadIssue]]:
+    parsed, found = packed
+    issues = [ReadIssue(shown, *issue) for issue in found]
+    if parsed is None:
+        return None, issues
+    row, line, fields, children = parsed
+    child_rows = {
+        name: [
+            (child_row, Location(shown, child_line, child_fields))
+            for child_row, child_line, child_fields in rows
+        ]
+        for name, rows in children.items()
+    }
+    return (row, Location(shown, line, fields), child_rows), issues
+
+
+def _parse_packed(
+    raw: bytes, shown: str, table: Table, children: list[Table], max_bytes: int
+) -> Packed:
+    return _pack(*read_record_file(raw, shown, table, children, max_bytes))
+
+
+def _parse_chunk(job: tuple[list[tuple[bytes, str]], Table, list[Table], int]) -> list[Packed]:
+    items, table, children, max_bytes = job
+    return [_parse_packed(raw, shown, table, children, max_bytes) for raw, shown in items]
+
+
+class ParseCache:
+    """Parses of record files by the sha256 of their bytes, kept between runs in cache_dir."""
+
+    def __init__(self, path: Path, fingerprint: str, entries: dict[str, tuple[bytes, Packed]]):
+        self.path = path
+        self.fingerprint = fingerprint
+        self.entries = entries
+        self.used: dict[str, tuple[bytes, Packed]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def open(cls, cache_dir: Path, data_dir: Path, fingerprint: str) -> ParseCache:
+        """The cache for data_dir; empty when there is none, it is corrupt or out of date."""
+        name = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+        path = cache_dir / f"parse-{name}.marshal"
+        entries: dict[str, tuple[bytes, Packed]] = {}
+        try:
+            stored = marshal.loads(path.read_bytes())
+            if (
+                isinstance(stored, tuple)
+                and len(stored) == 3
+                and stored[0] == CACHE_FORMAT
+                and stored[1] == fingerprint
+                and isinstance(stored[2], dict)
+            ):
+                entries = stored[2]
+            else:
+                log.info("ignoring the parse cache %s: it is out of date", path.as_posix())
+        except FileNotFoundError:
+            pass
+        except (OSError, EOFError, ValueError, TypeError) as error:
+            log.warning("ignoring the parse cache %s: %s", path.as_posix(), error)
+        return cls(path, fingerprint, entries)
+
+    def get(self, shown: str, digest: bytes) -> Packed | None:
+        entry = self.entries.get(shown)
+        if entry is None or not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != digest:
+            return None
+        if not _well_formed(entry[1]):
+            return None
+        self.used[shown] = entry
+        self.hits += 1
+        return entry[1]
+
+    def put(self, shown: str, digest: bytes, packed: Packed) -> None:
+        self.used[shown] = (digest, packed)
+        self.misses += 1
+
+    def save(self, complete: bool) -> None:
+        """Write the entries of this run (and, after a partial run, the others too)."""
+        if not self.misses and (not complete or len(self.used) == len(self.entries)):
+            return
+        entries = self.used if complete else {**self.entries, **self.used}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            temporary.write_bytes(
+                marshal.dumps((CACHE_FORMAT, self.fingerprint, dict(sorted(entries.items()))))
+            )
+            temporary.replace(self.path)
+        except OSError as error:
+            log.warning("could not write the parse cache %s: %s", self.path.as_posix(), error)
+
+
+def _well_formed(packed: Any) -> bool:
+    """Whether a cached parse has the shape _unpack expects (a damaged entry is not used)."""
+    if not (isinstance(packed, tuple) and len(packed) == 2 and isinstance(packed[1], list)):
+        return False
+    parsed = packed[0]
+    return parsed is None or (
+        isinstance(parsed, tuple)
+        and len(parsed) == 4
+        and isinstance(parsed[0], dict)
+        and isinstance(parsed[1], int)
+        and isinstance(parsed[2], dict)
+        and isinstance(parsed[3], dict)
+    )
+
+
+def _read_record_files(
+    listed: list[tuple[str, str]],
+    table: Table,
+    children: list[Table],
+    max_bytes: int,
+    cache: ParseCache | None,
+) -> list[tuple[str, Packed, bytes]]:
+    """Each file's packed parse and sha256, in the order given: cached, or parsed on every core."""
+    results: dict[str, Packed] = {}
+    digests: dict[str, bytes] = {}
+    todo: list[tuple[bytes, str, bytes]] = []
+    for path, shown in listed:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        digest = hashlib.sha256(raw).digest()
+        digests[shown] = digest
+        hit = cache.get(shown, digest) if cache is not None else None
+        if hit is not None:
+            results[shown] = hit
+        else:
+            todo.append((raw, shown, digest))
+    if len(todo) >= PARALLEL_PARSE_MIN and (os.cpu_count() or 1) > 1 and _can_fork():
+        jobs = [
+            (
+                [(raw, shown) for raw, shown, _ in todo[i : i + PARSE_CHUNK]],
+                table,
+                children,
+                max_bytes,
+            )
+            for i in range(0, len(todo), PARSE_CHUNK)
+        ]
+        with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
+            parsed = [packed for chunk in pool.imap(_parse_chunk, jobs) for packed in chunk]
+    else:
+        parsed = [_parse_packed(raw, shown, table, children, max_bytes) for raw, shown, _ in todo]
+    for (_raw, shown, digest), packed in zip(todo, parsed, strict=True):
+        results[shown] = packed
+        if cache is not None:
+            cache.put(shown, digest, packed)
+    return [(shown, results[shown], digests[shown]) for _, shown in listed]
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()

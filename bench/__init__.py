@@ -1,0 +1,1 @@
+"""`make bench`: how long each stage takes on a synthetic instance, against plain Pelican."""
