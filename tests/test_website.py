@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -133,7 +135,362 @@ def test_links_are_relative_and_resolve(sample_site: Path) -> None:
         soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         for element in soup.select("a[href], link[href]"):
             href = element["href"]
-            if href.startswith(("http://", "https://", "#", "mailto:")):
+            if href.startswith(("http://", "https://", "#", "mailto:", "data:")):
                 continue
             target = (path.parent / href).resolve()
             assert target.exists() or (target / "index.html").exists(), f"{path}: {href}"
+
+
+# --- #4: the whole site ------------------------------------------------------------------
+
+PAYLOAD = "</script><script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def xss_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with a story whose title, pseudonym and text try to break out of scripts,
+    and more stories than fit one page."""
+    from pipelines.build import build_all
+    from tests.conftest import SETTINGS, make_instance
+
+    base = tmp_path_factory.mktemp("xss-site")
+    data = make_instance(base / "data")
+    story = data / "stories/2026/2026-01-20-cccc03.yaml"
+    text = story.read_text(encoding="utf-8")
+    text = text.replace(
+        "title: \"<script>alert('x')</script> & other things\"", f'title: "{PAYLOAD}"'
+    ).replace('pseudonym: "<b>Bold</b>"', f'pseudonym: "{PAYLOAD}"')
+    text += f"  And {PAYLOAD} in the text.\n"
+    story.write_text(text, encoding="utf-8")
+    # Five more stories about Brook Surgery (eight in all), all tagged booking, fill more than
+    # a page of five.
+    first = (data / "stories/2026/2026-01-05-aaaa01.yaml").read_text(encoding="utf-8")
+    for n in range(1, 6):
+        story_id = f"2026-01-0{n}-page0{n}"
+        (data / f"stories/2026/{story_id}.yaml").write_text(
+            first.replace("2026-01-05-aaaa01", story_id)
+            .replace("submitted: 2026-01-05", f"submitted: 2026-01-0{n}")
+            .replace("Sample One", f"Pager {n}"),
+            encoding="utf-8",
+        )
+    build_all(data, base / "output", SETTINGS)
+    return base / "output"
+
+
+def json_ld(soup: BeautifulSoup) -> dict:
+    (script,) = soup.select('script[type="application/ld+json"]')
+    return json.loads(script.string)
+
+
+def test_payload_never_leaves_its_element(xss_site: Path) -> None:
+    story = "stories/2026-01-20-cccc03"
+    for address in [story, "providers/brook-surgery", "", "contributors"]:
+        for path in (
+            sorted((xss_site / address).glob("**/index.html"))[:5]
+            if address == "contributors"
+            else [xss_site / address / "index.html"]
+        ):
+            raw = path.read_text(encoding="utf-8")
+            assert "<script>alert(1)" not in raw, path
+            soup = BeautifulSoup(raw, "html.parser")
+            for script in soup.select("script"):
+                assert script.get("src") or script.get("type") in {
+                    "application/json",
+                    "application/ld+json",
+                }, path
+    soup = page(xss_site, story)
+    assert soup.select_one("title").get_text().startswith(PAYLOAD)
+    assert soup.select_one("h1").get_text() == PAYLOAD
+    review = json_ld(soup)
+    assert (review["name"], review["author"]["name"]) == (PAYLOAD, PAYLOAD)
+    assert PAYLOAD in review["reviewBody"]
+    assert "\\u003c/script\\u003e" in str(soup.select_one('script[type="application/ld+json"]'))
+
+
+def test_review_markup_on_story_pages(sample_site: Path) -> None:
+    review = json_ld(page(sample_site, "stories/2026-01-20-cccc03"))
+    assert review["@type"] == "Review"
+    assert review["author"] == {"@type": "Person", "name": "<b>Bold</b>"}
+    assert review["reviewRating"] == {
+        "@type": "Rating",
+        "ratingValue": 3,
+        "bestRating": 5,
+        "worstRating": 1,
+    }
+    assert review["itemReviewed"]["name"] == "Brook Surgery"
+    assert review["url"] == "https://sample.example/stories/2026-01-20-cccc03/"
+    assert "reviewRating" not in json_ld(page(sample_site, "stories/2026-04-01-ffff06"))
+
+
+@pytest.mark.parametrize(
+    ("provider", "rating"),
+    [
+        (
+            "brook-surgery",
+            {
+                "@type": "AggregateRating",
+                "ratingValue": 3.33,
+                "ratingCount": 3,
+                "reviewCount": 3,
+                "bestRating": 5,
+                "worstRating": 1,
+            },
+        ),
+        ("town-library", None),
+    ],
+)
+def test_organization_markup_rates_only_past_the_minimum(
+    sample_site: Path, provider: str, rating: dict | None
+) -> None:
+    organization = json_ld(page(sample_site, f"providers/{provider}"))
+    assert organization["@type"] == "Organization"
+    assert organization.get("aggregateRating") == rating
+
+
+def test_every_tag_area_kind_and_contributor_has_a_page(demo_site: Path) -> None:
+    from pipelines.website.model import contributor_slugs
+
+    commons = validate_dataset(load_dataset(Path("data"))).commons
+    assert commons is not None
+    for folder, terms in (
+        ("tags", commons.tags),
+        ("areas", commons.areas),
+        ("kinds", commons.kinds),
+    ):
+        for term in terms:
+            heading = page(demo_site, f"{folder}/{term.id}").select_one("h1")
+            assert heading.get_text(" ", strip=True).startswith(term.name), term.id
+    published = [s for s in commons.stories if s.published]
+    slugs = contributor_slugs(s.author_pseudonym for s in published)
+    assert sorted(p.name for p in (demo_site / "contributors").iterdir()) == sorted(slugs.values())
+    for pseudonym, slug in slugs.items():
+        soup = page(demo_site, f"contributors/{slug}")
+        assert soup.select_one("h1").get_text(" ", strip=True).startswith(pseudonym)
+        count = sum(1 for s in published if s.author_pseudonym == pseudonym)
+        assert soup.select_one(".figures dd").get_text() == str(count)
+
+
+def test_contributor_addresses_are_stable_and_never_shared() -> None:
+    from pipelines.website.model import contributor_slugs
+
+    names = ["Ann", "ann", "Ann!", "Zoë O'Neil", "中文", "Bob"]
+    slugs = contributor_slugs(names)
+    assert len(set(slugs.values())) == len(names)
+    assert slugs == contributor_slugs(reversed(names))
+    assert slugs["Zoë O'Neil"].startswith("zoe-o-neil-")
+    assert slugs["中文"].startswith("contributor-")
+    assert {
+        re.fullmatch(r"ann-[0-9a-f]{6,}", slugs[n]) is not None for n in ("Ann", "ann", "Ann!")
+    } == {True}
+    # Someone new never moves anyone else.
+    assert contributor_slugs([*names, "Carol"])["Bob"] == slugs["Bob"]
+
+
+def test_contributor_page_lists_their_stories(sample_site: Path) -> None:
+    from pipelines.website.model import contributor_slugs
+
+    slug = contributor_slugs(["Night Owl"])["Night Owl"]
+    soup = page(sample_site, f"contributors/{slug}")
+    assert [a.get_text() for a in soup.select(".card-title a")] == [
+        "The meals are hot now",
+        "Calm and caring at night",
+    ]
+    story = page(sample_site, "stories/2026-03-15-eeee05")
+    assert story.select_one(f"a[href='../../contributors/{slug}/']").get_text() == "Night Owl"
+
+
+@pytest.mark.parametrize(
+    ("address", "providers"),
+    [
+        ("kinds/gp-practice", ["Brook Surgery"]),
+        ("areas/north", ["Hill Ward"]),
+        ("providers", ["Brook Surgery", "Hill Ward", "Town Library"]),
+    ],
+)
+def test_filter_pages_work_without_javascript(
+    sample_site: Path, address: str, providers: list[str]
+) -> None:
+    soup = page(sample_site, address)
+    rows = soup.select("table.provider-table tbody tr")
+    assert [r.select_one("th a").get_text() for r in rows] == providers
+    assert soup.select_one("table.provider-table caption").get_text()
+    assert [th["scope"] for th in soup.select("table.provider-table thead th")] == ["col"] * 6
+    assert soup.select_one("script[src$='theme/js/providers.js']")["type"] == "module"
+
+
+def test_providers_page_links_every_kind_and_area(sample_site: Path) -> None:
+    soup = page(sample_site, "providers")
+    links = {a["href"] for a in soup.select(".filters a")}
+    assert links == {
+        "../kinds/gp-practice/",
+        "../kinds/hospital-department/",
+        "../kinds/council-service/",
+        "../areas/centre/",
+        "../areas/north/",
+        "../areas/south/",
+    }
+    row = soup.select_one("tr[data-kind='council-service']")
+    assert [c.get_text(" ", strip=True) for c in row.select("td")] == [
+        "Council services",
+        "South Sampleton",
+        "1",
+        "too few ratings (0)",
+        "0%",
+    ]
+
+
+def test_charts_have_data_a_table_and_a_summary(sample_site: Path) -> None:
+    soup = page(sample_site, "providers/brook-surgery")
+    sections = soup.select("section[data-chart]")
+    assert [s["data-chart"] for s in sections] == ["distribution", "dimensions", "trend"]
+    for section in sections:
+        values = json.loads(section.select_one("script.chart-values").string)
+        table = section.select_one("table")
+        assert table.select_one("caption").get_text()
+        assert section.select_one(".chart-summary").get_text()
+        assert section.select_one(".chart-canvas")["aria-hidden"] == "true"
+        if section["data-chart"] != "dimensions":
+            assert len(values) == len(table.select("tbody tr"))
+        spec = json.loads(soup.select_one(f"#chart-spec-{section['data-chart']}").string)
+        assert spec["data"] == {"name": "values"}
+    bars = [b["style"] for b in soup.select("section[data-chart='distribution'] .bar")]
+    assert bars == ["width: 0%", "width: 100%", "width: 100%", "width: 0%", "width: 100%"]
+    assert [s["src"] for s in soup.select("script[src]")] == [
+        "../../theme/js/vega.js",
+        "../../theme/js/charts.js",
+    ]
+    assert (sample_site / "theme/js/vega.js").stat().st_size > 100_000
+
+
+def test_below_the_minimum_only_counts_are_shown(sample_site: Path) -> None:
+    soup = page(sample_site, "providers/town-library")
+    assert soup.select("section[data-chart]") == []
+    assert soup.select_one(".headline-rating").get_text(" ", strip=True) == (
+        "0 ratings so far. Mean ratings and charts are shown once there are at least 2."
+    )
+    assert soup.select("script[src$='vega.js']") == []
+
+
+def test_provider_page_shows_responses_tags_changes_feed_and_data(sample_site: Path) -> None:
+    soup = page(sample_site, "providers/brook-surgery")
+    figures = [
+        d.get_text(" ", strip=True)
+        for d in soup.select("#responses ~ dl dd, section[aria-labelledby='responses'] dd")
+    ]
+    assert figures[:2] == ["33% (1 of 3)", "2 days"]
+    assert [a.get_text() for a in soup.select(".tag-counts a")] == [
+        "Booking",
+        "Staff attitude",
+        "Waiting times",
+    ]
+    change = soup.select_one(".changes .change-planned").get_text(" ", strip=True)
+    assert "Reception announces delays of more than 15 minutes." in change
+    hrefs = [a["href"] for a in soup.select("section[aria-labelledby='follow'] a")]
+    assert hrefs[:3] == [
+        "../../feeds/providers/brook-surgery.atom.xml",
+        "../../data/providers/brook-surgery.csv",
+        "../../data/providers/brook-surgery.json",
+    ]
+    assert soup.select_one("link[type='application/atom+xml'][href$='brook-surgery.atom.xml']")
+
+
+def test_stories_are_paginated_everywhere(xss_site: Path) -> None:
+    first = page(xss_site, "providers/brook-surgery")
+    second = page(xss_site, "providers/brook-surgery/page/2")
+    assert len(first.select(".story-card")) == 5 and len(second.select(".story-card")) == 3
+    assert [a["href"] for a in first.select(".pagination a")] == [
+        "../../providers/brook-surgery/page/2/"
+    ]
+    assert second.select_one(".pagination [aria-current='page']").get_text() == "Page 2"
+    # The summary is on the first page only.
+    assert second.select("section[data-chart]") == [] and first.select("section[data-chart]")
+    tag = page(xss_site, "tags/booking/page/2")
+    assert [a.get_text() for a in tag.select(".card-title a")] == [
+        "Quick appointment and a kind nurse"
+    ]
+    assert tag.select_one("h1").get_text(" ", strip=True) == "Booking Tag"
+
+
+def test_home_page(sample_site: Path) -> None:
+    soup = page(sample_site, "")
+    figures = {
+        d.select_one("dt").get_text(): d.select_one("dd").get_text(" ", strip=True)
+        for d in soup.select(".figures div")
+    }
+    assert figures == {
+        "Stories": "7",
+        "Providers": "3",
+        "Stories with a response": "29%",
+        "Changes made": "1",
+        "Mean overall rating": "3.8 out of 5, from 6 ratings",
+    }
+    assert [s["data-chart"] for s in soup.select("section[data-chart]")] == ["site-trend"]
+    assert (
+        len(
+            soup.select(
+                "#latest ~ .cards .story-card, section[aria-labelledby='latest'] .story-card"
+            )
+        )
+        == 6
+    )
+    changes = soup.select("section[aria-labelledby='latest-changes'] .change")
+    assert [c.select_one("strong").get_text() for c in changes] == ["Change made"]
+    assert soup.select_one("a[href='contribute/']")
+
+
+def test_changes_page(sample_site: Path) -> None:
+    soup = page(sample_site, "changes")
+    made = soup.select("section[aria-labelledby='made'] .change")
+    planned = soup.select("section[aria-labelledby='planned'] .change")
+    assert len(made) == len(planned) == 1
+    assert "confirmed by 1 later story" in made[0].get_text(" ", strip=True)
+    assert (
+        made[0].select("a")[1]["href"] == "../stories/2026-02-01-dddd04/#response-2026-02-10-resp02"
+    )
+
+
+def test_story_page_links_tags_and_confirmed_changes(sample_site: Path) -> None:
+    soup = page(sample_site, "stories/2026-03-15-eeee05")
+    assert [a["href"] for a in soup.select("a.tag")] == ["../../tags/food/"]
+    confirmed = soup.select_one(".confirmed li")
+    assert "Meals are delivered on heated trolleys." in confirmed.get_text()
+    assert confirmed.select_one("a")["href"] == (
+        "../../stories/2026-02-01-dddd04/#response-2026-02-10-resp02"
+    )
+    details = {
+        dt.get_text(): dd.get_text(" ", strip=True)
+        for dt, dd in zip(soup.select(".details dt"), soup.select(".details dd"), strict=True)
+    }
+    assert details["When it happened"] == "March 2026"
+    assert details["Licence"] == "Creative Commons Attribution 4.0 International"
+
+
+def test_every_page_has_one_h1_landmarks_and_headings_in_order(sample_site: Path) -> None:
+    for path in sorted(sample_site.rglob("*.html")):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        assert len(soup.select("h1")) == 1, path
+        assert (
+            len(soup.select("main")) == 1
+            and soup.select_one("header")
+            and soup.select_one("footer")
+        )
+        levels = [int(h.name[1]) for h in soup.select("h1, h2, h3, h4, h5, h6")]
+        assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), (path, levels)
+        for table in soup.select("table"):
+            assert table.select_one("caption"), path
+        nav = [a["href"] for a in soup.select("header nav a")]
+        assert any(h.endswith("data/") for h in nav), path
+
+
+def test_no_external_resources(sample_site: Path) -> None:
+    for path in sorted(sample_site.rglob("*.html")):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for element in soup.select("script[src], link[href], img[src]"):
+            address = element.get("src") or element.get("href")
+            if element.name == "link" and element.get("rel") == ["icon"]:
+                assert address == "data:,"
+                continue
+            assert not re.match(r"^[a-z]+:", address) and not address.startswith("//"), (
+                path,
+                address,
+            )
