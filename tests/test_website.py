@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -475,7 +476,7 @@ def test_every_page_has_one_h1_landmarks_and_headings_in_order(sample_site: Path
             and soup.select_one("footer")
         )
         levels = [int(h.name[1]) for h in soup.select("h1, h2, h3, h4, h5, h6")]
-        assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), (path, levels)
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), (path, levels)
         for table in soup.select("table"):
             assert table.select_one("caption"), path
         nav = [a["href"] for a in soup.select("header nav a")]
