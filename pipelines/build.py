@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.aggregate import aggregate_dataset
+from pipelines.charts import build_charts
 from pipelines.load import load_dataset
 from pipelines.problems import Report
 from pipelines.search import SearchError, build_search_index
@@ -66,11 +67,15 @@ def build_all(data_dir: Path, output_dir: Path, settings: Path) -> BuildResult:
     commons = validation.commons
     log.info("aggregating")
     aggregates = aggregate_dataset(commons)
+    log.info("charting")
+    charts = build_charts(commons, aggregates)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
         log.info("rendering the site")
-        website = build_website(commons, aggregates, staging, settings)
+        website = build_website(
+            commons, aggregates, staging, settings, charts=charts, package=dataset.package
+        )
         log.info("indexing the site for search")
         build_search_index(staging)
         replace_dir(staging, output_dir)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.aggregate import Aggregates
+from pipelines.charts import Charts
+from pipelines.package import SourcePackage
 from pipelines.records import Commons
 from pipelines.website.generator import SITE_SETTING
 from pipelines.website.model import build_model
@@ -40,14 +42,20 @@ def _hand_written_pages(content: Path) -> list[Path]:
 
 
 def build_website(
-    commons: Commons, aggregates: Aggregates, output_dir: Path, settings_path: Path
+    commons: Commons,
+    aggregates: Aggregates,
+    output_dir: Path,
+    settings_path: Path,
+    *,
+    charts: Charts,
+    package: SourcePackage,
 ) -> WebsiteResult:
     """Render every page into output_dir; any Pelican warning fails the build."""
     from pelican import Pelican
     from pelican.settings import read_settings
 
     settings_path = settings_path.resolve()
-    model = build_model(commons, aggregates)
+    model = build_model(commons, aggregates, charts, package)
     settings = read_settings(
         str(settings_path),
         override={

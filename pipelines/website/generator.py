@@ -8,12 +8,13 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from pipelines.website.filters import FILTERS
+from pipelines.website.filters import FILTERS, script_json
 from pipelines.website.model import Page, SiteModel, plan_pages
 
 log = logging.getLogger(__name__)
 
 SITE_SETTING = "FEEDBACK_SITE"
+PLAN_CONTEXT = "FEEDBACK_PLANNED_PAGES"
 
 
 def relative_root(save_as: str) -> str:
@@ -42,6 +43,8 @@ class CommonsGenerator(Generator):
         self.model = model
         self.env.filters.update(FILTERS)
         self.pages = plan_pages(model)
+        # The files generator (feeds, sitemap) lists these pages too.
+        self.context[PLAN_CONTEXT] = self.pages
         log.info("planned %d pages from the data", len(self.pages))
 
     def base_context(self) -> dict[str, Any]:
@@ -55,6 +58,11 @@ class CommonsGenerator(Generator):
             "dimensions": model.dimensions,
             "providers_by_id": model.providers,
             "provider_summaries": model.aggregates.providers,
+            "contributors": model.contributors,
+            "stories_by_id": model.stories,
+            "confirmations_by_response": model.confirmations_by_response,
+            # Each kind of chart's spec, serialised once for every page that draws one.
+            "chart_specs": {kind: script_json(spec) for kind, spec in model.charts.specs.items()},
         }
 
     def render(self, page: Page, base: dict[str, Any]) -> bytes:
