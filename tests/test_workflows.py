@@ -156,7 +156,7 @@ def test_publish_deploys_with_the_pages_actions_one_at_a_time() -> None:
 
 def test_release_attaches_the_dataset_and_checksums() -> None:
     runs = "\n".join(str(s.get("run", "")) for _, s in steps("release"))
-    assert "feedback export" in runs
+    assert "feedback export --output output/data" in runs
     assert 'gh release create "$TAG"' in runs
     assert "output/data/*.zip output/data/SHA256SUMS" in runs
 
