@@ -42,7 +42,9 @@ class FakeGitHub:
         self.routes: dict[tuple[str, str], deque[Reply]] = defaultdict(deque)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     def __enter__(self) -> FakeGitHub:
         self.thread.start()
