@@ -17,9 +17,11 @@ BUNDLE_DIR = "pagefind"
 # The pages people search for. Provider pages beyond the first only repeat story titles
 # that are indexed on their own pages, so only each provider's first page is indexed.
 SEARCHED = ("providers", "stories")
-# Index what a page is about, not the header, footer and breadcrumbs every page shares.
+# Index what a page is about: not the header, footer and breadcrumbs every page shares, nor
+# the fixed labels of definition lists (Pagefind would run "Kind" into the kind's name:
+# "KindGP"), nor charts, whose numbers and axis labels match nothing anyone searches for.
 ROOT_SELECTOR = "main"
-EXCLUDE_SELECTORS = ("nav",)
+EXCLUDE_SELECTORS = ("nav", "dt", "[data-chart]")
 
 
 class SearchError(Exception):

@@ -171,6 +171,17 @@ def axe_script() -> Path:
     return AXE
 
 
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_a_missing_tool_skips_locally_and_fails_in_ci(
+    ci: str, outcome: type[BaseException], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="chromium is missing"):
+        skip_or_fail("chromium is missing")
+
+
 # --- page types ---------------------------------------------------------------------------
 
 
@@ -277,7 +288,7 @@ def test_axe_finds_no_accessibility_violations(
         violations = axe_violations(page, axe_script)
         if violations:
             found[kind] = violations
-    assert found == {}
+    assert found == {}, json.dumps(found, indent=2)
 
 
 def test_nu_html_checker_finds_no_errors(browser_site: Path) -> None:
@@ -304,7 +315,7 @@ def test_nu_html_checker_finds_no_errors(browser_site: Path) -> None:
         f"{m.get('url', '').split(browser_site.name, 1)[-1]}:{m.get('lastLine', 0)}: {m['message']}"
         for m in messages
     ]
-    assert errors == []
+    assert errors == [], "\n".join(errors)
     assert done.returncode == 0
 
 
@@ -325,7 +336,7 @@ def test_pages_load_nothing_from_outside_the_site(
         elsewhere = sorted({url for url in requested if not url.startswith(origin + "/")})
         if elsewhere:
             outside[kind] = elsewhere
-    assert outside == {}
+    assert outside == {}, json.dumps(outside, indent=2)
     assert context.cookies() == []
 
 
@@ -351,7 +362,7 @@ def test_without_javascript_content_and_chart_tables_are_there(
                     missing.append(f"the table of chart {chart.get_attribute('data-chart')}")
             if missing:
                 problems[kind] = missing
-        assert problems == {}
+        assert problems == {}, json.dumps(problems, indent=2)
         assert charts > 0  # the sample has enough ratings for charts: they must have been checked
     finally:
         context.close()
@@ -402,7 +413,7 @@ def test_no_page_scrolls_sideways_at_320_pixels(
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > 320:
                 wide[kind] = width
-        assert wide == {}
+        assert wide == {}, json.dumps(wide, indent=2)
     finally:
         context.close()
 

@@ -77,6 +77,18 @@ def test_index_holds_page_text_not_the_shared_header_and_footer(sample_site: Pat
         assert shared not in content
 
 
+def test_index_leaves_out_labels_and_charts(sample_site: Path) -> None:
+    page = sample_site / "providers" / "brook-surgery" / "index.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    content = str(fragments(sample_site)["/providers/brook-surgery/"]["content"])
+    assert content.startswith("Brook Surgery. GP practices. Sampleton Centre. 1 Brook Lane")
+    charts = [
+        c.select_one(".chart-summary").get_text(strip=True) for c in soup.select("[data-chart]")
+    ]
+    assert charts  # the sample has enough ratings for charts on this page
+    assert [summary for summary in charts if summary in content] == []
+
+
 def test_markup_in_a_story_is_indexed_as_escaped_text(sample_site: Path) -> None:
     story = fragments(sample_site)["/stories/2026-01-20-cccc03/"]
     # Pagefind keeps the text as text; its script escapes < and > when it makes excerpts,
