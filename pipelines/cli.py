@@ -111,8 +111,25 @@ def main() -> None:
     help="text for people, json for programs, markdown for a pull-request comment, github for annotations.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too. Default: only errors fail.")
+@click.option(
+    "--since",
+    "since",
+    metavar="REF",
+    default=None,
+    help="Check only what changed since this git revision, with the change rules "
+    "(docs/contributing.md). Default: check everything, without change rules.",
+)
+@click.option(
+    "--author",
+    metavar="LOGIN",
+    default=None,
+    help="With --since: the pull request author's GitHub login, for the responder rule. "
+    "Default: none (the responder rule is skipped).",
+)
 @debug_option
-def validate(data_dir: Path, output_format: str, strict: bool) -> None:
+def validate(
+    data_dir: Path, output_format: str, strict: bool, since: str | None, author: str | None
+) -> None:
     """Check every data file and report every problem at once.
 
     Exit status: 0 no errors, 1 errors found (or warnings with --strict), 2 usage error.
@@ -120,14 +137,31 @@ def validate(data_dir: Path, output_format: str, strict: bool) -> None:
     \b
     Example:
         feedback validate --data data --format json
+        feedback validate --since origin/main --author octocat --format github
     """
     from pipelines.load import load_dataset
-    from pipelines.problems import RENDERERS
-    from pipelines.validate import validate_dataset
+    from pipelines.problems import RENDERERS, docs_url, render_markdown
+    from pipelines.validate import ChangeError, validate_dataset, validate_since
 
-    dataset = load_dataset(data_dir)
-    report = validate_dataset(dataset).report
-    click.echo(RENDERERS[output_format](report), nl=False)
+    if author is not None and since is None:
+        raise click.UsageError("--author needs --since: the author is only checked for changes")
+    if since is not None:
+        try:
+            validation = validate_since(data_dir, since, author)
+        except ChangeError as error:
+            raise OperatorError(str(error)) from error
+        if author is None and not click.get_current_context().meta.get("quiet"):
+            log.info("no --author given: responses are not checked against responders.csv")
+    else:
+        dataset = load_dataset(data_dir)
+        validation = validate_dataset(dataset)
+    report = validation.report
+    if output_format == "markdown" and validation.commons is not None:
+        instance = validation.commons.instance
+        text = render_markdown(report, docs_url(instance.repository, instance.branch))
+    else:
+        text = RENDERERS[output_format](report)
+    click.echo(text, nl=False)
     sys.exit(1 if report.failed(strict) else 0)
 
 

@@ -271,14 +271,18 @@ def _shape(value: Value) -> str:
 
 
 def read_csv_table(
-    data_dir: Path, shown_dir: str, table: Table, issues: list[ReadIssue]
+    data_dir: Path, shown_dir: str, table: Table, issues: list[ReadIssue], optional: bool = False
 ) -> tuple[TableRows, list[str]]:
-    """A CSV table's rows; each row's Location is the line its record starts on."""
+    """A CSV table's rows; each row's Location is the line its record starts on.
+
+    An optional table (feedback:optional in the descriptor) may have no file: it has no rows.
+    """
     result = TableRows(table)
     path = data_dir / table.path
     shown = f"{shown_dir}/{table.path}"
     if not path.is_file():
-        issues.append(ReadIssue(shown, 0, 0, "missing-file", table.path, table=table.name))
+        if not optional:
+            issues.append(ReadIssue(shown, 0, 0, "missing-file", table.path, table=table.name))
         return result, []
     text = decode(path.read_bytes(), shown, issues, table.name)
     if text is None:
@@ -410,9 +414,16 @@ def load_dataset(
     wanted = None if only is None else {Path(p).resolve() for p in only}
     content: list[tuple[str, bytes]] = []
 
+    optional = {
+        resource.get("name")
+        for resource in package.descriptor.get("resources", [])
+        if resource.get("feedback:optional") is True
+    }
     for table in package.tables:
         if table.format == "csv":
-            tables[table.name], read = read_csv_table(data_dir, shown_dir, table, issues)
+            tables[table.name], read = read_csv_table(
+                data_dir, shown_dir, table, issues, table.name in optional
+            )
             files.extend(read)
             if read:
                 content.append(

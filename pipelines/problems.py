@@ -104,8 +104,11 @@ def _plural(count: int, word: str) -> str:
 
 def summary_line(report: Report) -> str:
     s = report.summary()
+    accepted = (
+        f", {_plural(s['accepted'], 'finding')} accepted by moderators" if s["accepted"] else ""
+    )
     if not report.problems:
-        return f"no problems ({_plural(s['files_checked'], 'file')} checked)"
+        return f"no problems ({_plural(s['files_checked'], 'file')} checked{accepted})"
     parts = []
     if s["errors"]:
         parts.append(_plural(s["errors"], "error"))
@@ -113,7 +116,7 @@ def summary_line(report: Report) -> str:
         parts.append(_plural(s["warnings"], "warning"))
     return (
         f"{' and '.join(parts)} in {_plural(s['files_with_problems'], 'file')} "
-        f"({_plural(s['files_checked'], 'file')} checked)"
+        f"({_plural(s['files_checked'], 'file')} checked{accepted})"
     )
 
 
@@ -168,6 +171,22 @@ def escape_markdown(text: str) -> str:
     return "".join(out)
 
 
+def docs_url(repository: str, branch: str) -> str:
+    """The problem-codes page of an instance's repository on GitHub, for links in comments."""
+    return f"https://github.com/{repository}/blob/{branch}/{DOCS_URL}"
+
+
+def _markdown_row(item: Problem | tuple[str, str, int], docs: str) -> str:
+    if isinstance(item, tuple):
+        return f"| | | … and {item[2]} more of [{item[1]}]({docs}#{item[1]}) | |"
+    p = item
+    return (
+        f"| {p.line or ''} | {escape_markdown(p.field)} | {p.severity}: expected "
+        f"{escape_markdown(p.expected)}, got {escape_markdown(p.got)} "
+        f"([{escape_markdown(p.code)}]({docs}#{p.code})) | {escape_markdown(p.fix)} |"
+    )
+
+
 def render_markdown(report: Report, docs_url: str = DOCS_URL) -> str:
     """The pull-request comment: a summary, then one table per file, at most MARKDOWN_LIMIT characters."""
     head = [MARKDOWN_MARKER, "## Feedback Commons check", ""]
@@ -178,7 +197,9 @@ def render_markdown(report: Report, docs_url: str = DOCS_URL) -> str:
     head += [f"{icon} {escape_markdown(summary_line(report))}.", ""]
     if report.errors:
         head += [
-            "Please fix the errors below: edit the file in this pull request and the check runs again.",
+            "Please fix the errors below: edit the file in this pull request (the pencil icon "
+            "in the Files changed tab) and the check runs again. Each row says where, what was "
+            "expected and how to fix it; the code links to a longer explanation.",
             "",
         ]
     else:
@@ -186,36 +207,30 @@ def render_markdown(report: Report, docs_url: str = DOCS_URL) -> str:
             "Only warnings: a moderator will look at them. Nothing needs to change unless they ask.",
             "",
         ]
-    sections: list[str] = []
+    footer = (
+        f"\nEach code links to its explanation in [the problem codes]({docs_url}). "
+        "Run `feedback validate` in a checkout for the same report.\n"
+    )
+    cut = "\n… the report is too long to show whole: run `feedback validate` for the rest.\n"
+    budget = MARKDOWN_LIMIT - len(footer) - len(cut)
+    body = "\n".join(head)
     by_path: dict[str, list[Problem | tuple[str, str, int]]] = {}
     for item in grouped(report.problems):
         by_path.setdefault(item[0] if isinstance(item, tuple) else item.path, []).append(item)
     for path, items in by_path.items():
-        rows = [
-            f"### `{path.replace('`', '')}`",
-            "",
-            "| line | field | problem | how to fix |",
-            "| --- | --- | --- | --- |",
-        ]
+        section = (
+            f"### {escape_markdown(path)}\n\n| line | field | problem | how to fix |\n"
+            "| --- | --- | --- | --- |\n"
+        )
+        if len(body) + len(section) + 1 > budget:
+            return body + cut + footer
+        body += section
         for item in items:
-            if isinstance(item, tuple):
-                rows.append(f"| | | … and {item[2]} more of [{item[1]}]({docs_url}#{item[1]}) | |")
-                continue
-            p = item
-            mark = "error" if p.severity == "error" else "warning"
-            rows.append(
-                f"| {p.line or ''} | {escape_markdown(p.field)} | {mark}: expected {escape_markdown(p.expected)}, "
-                f"got {escape_markdown(p.got)} ([{p.code}]({docs_url}#{p.code})) | {escape_markdown(p.fix)} |"
-            )
-        sections.append("\n".join(rows) + "\n")
-    footer = f"\nEach code links to its explanation in [the problem codes]({docs_url}).\n"
-    body = "\n".join(head)
-    cut = "\n… the report is too long to show whole: run `feedback validate` for the rest.\n"
-    for section in sections:
-        if len(body) + len(section) + len(footer) + len(cut) > MARKDOWN_LIMIT:
-            body += cut
-            break
-        body += section + "\n"
+            row = _markdown_row(item, docs_url) + "\n"
+            if len(body) + len(row) + 1 > budget:
+                return body + cut + footer
+            body += row
+        body += "\n"
     return body + footer
 
 
@@ -230,10 +245,12 @@ def _escape_property(text: str) -> str:
 def render_github(report: Report) -> str:
     """One workflow-command annotation per problem, escaped by GitHub's rules."""
     lines = []
+    severity = {(p.path, p.code): p.severity for p in report.problems}
     for item in grouped(report.problems):
         if isinstance(item, tuple):
             lines.append(
-                f"::error file={_escape_property(item[0])}::{_escape_data(f'… and {item[2]} more [{item[1]}]')}"
+                f"::{severity[(item[0], item[1])]} file={_escape_property(item[0])}::"
+                f"{_escape_data(f'… and {item[2]} more [{item[1]}]')}"
             )
             continue
         p = item

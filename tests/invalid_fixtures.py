@@ -7,11 +7,17 @@ A fixture starts with directive lines, then the file content:
     #! expect: path:line                           (optional) where, if not the placed file
     #! remove: responders.csv responses             (optional) paths to delete first
     #! transform: latin-1 | bom | nul | pad         (optional) how to turn the text into bytes
+    #! since: HEAD                                  (optional) a change rule: the instance is
+                                                    committed to a new git repository first, the
+                                                    fixture applied on top, and it is validated
+                                                    with --since HEAD
+    #! author: login                                (optional, with since) the --author login
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +32,8 @@ class Fixture:
     line: int
     content: bytes
     remove: tuple[str, ...]
+    since: str | None = None
+    author: str | None = None
 
 
 def read_fixture(path: Path) -> Fixture:
@@ -63,6 +71,8 @@ def read_fixture(path: Path) -> Fixture:
         line=int(expected_line),
         content=content,
         remove=tuple(directives.get("remove", "").split()),
+        since=directives.get("since"),
+        author=directives.get("author"),
     )
 
 
@@ -77,3 +87,36 @@ def apply_fixture(fixture: Fixture, data_dir: Path) -> None:
         target = data_dir / fixture.place
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(fixture.content)
+
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.org",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.org",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in repo with a fixed identity and no user configuration; its output."""
+    import os
+
+    result = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **GIT_IDENTITY},
+    )
+    return result.stdout
+
+
+def commit_all(repo: Path, message: str = "base") -> None:
+    """Make repo a git repository (if it is not one) and commit everything in it."""
+    if not (repo / ".git").exists():
+        git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "--allow-empty", "-m", message)

@@ -7,10 +7,10 @@ import pytest
 
 from pipelines.load import load_dataset
 from pipelines.problems import Problem, render_text
-from pipelines.validate import validate_dataset
+from pipelines.validate import validate_dataset, validate_since
 from pipelines.validate.codes import CODES
 from tests.conftest import INVALID
-from tests.invalid_fixtures import apply_fixture, read_fixture
+from tests.invalid_fixtures import apply_fixture, commit_all, read_fixture
 
 FIXTURES = sorted(INVALID.glob("*.yaml"))
 
@@ -31,10 +31,22 @@ def test_demo_data_is_valid() -> None:
 
 
 @pytest.mark.parametrize("fixture_path", FIXTURES, ids=[p.stem for p in FIXTURES])
-def test_invalid_fixture_yields_exactly_its_code(fixture_path: Path, sample: Path) -> None:
+def test_invalid_fixture_yields_exactly_its_code(
+    fixture_path: Path, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fixture = read_fixture(fixture_path)
-    apply_fixture(fixture, sample)
-    found = [(p.path, p.line, p.code) for p in problems_of(sample)]
+    if fixture.since:
+        commit_all(sample)
+        apply_fixture(fixture, sample)
+        monkeypatch.chdir(sample.parent)
+        validation = validate_since(
+            Path("sample"), fixture.since, fixture.author, today=dt.date(2026, 11, 23)
+        )
+        problems = list(validation.report.problems)
+    else:
+        apply_fixture(fixture, sample)
+        problems = problems_of(sample)
+    found = [(p.path, p.line, p.code) for p in problems]
     assert found == [(f"sample/{fixture.path}", fixture.line, fixture.code)]
 
 

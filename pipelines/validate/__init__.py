@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pipelines.load import Dataset, ReadIssue
+from pipelines.package import read_source_package
 from pipelines.problems import Problem, Report, quote
 from pipelines.records import (
     Commons,
@@ -21,9 +24,16 @@ from pipelines.records import (
     Term,
     from_row,
 )
+from pipelines.validate import policy, privacy
+from pipelines.validate.changes import ChangeError, ChangeSet, load_since, read_changes
 from pipelines.validate.codes import code
+from pipelines.validate.privacy import read_acceptance
 from pipelines.validate.rules import Context, did_you_mean, run_rules
 from pipelines.validate.schema import check_table
+
+__all__ = ["ChangeError", "Validation", "policy", "privacy", "validate_dataset", "validate_since"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -229,9 +239,17 @@ def build_commons(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> C
 
 
 def validate_dataset(
-    dataset: Dataset, today: dt.date | None = None, options: dict[str, Any] | None = None
+    dataset: Dataset,
+    today: dt.date | None = None,
+    options: dict[str, Any] | None = None,
+    changes: ChangeSet | None = None,
+    known_ids: dict[str, frozenset[str]] | None = None,
 ) -> Validation:
-    """Check every table against its schema and every rule; report all problems at once."""
+    """Check every table against its schema and every rule; report all problems at once.
+
+    With changes (--since), the change rules run too, and known_ids names the record files
+    that were not read, so that references to them resolve.
+    """
     problems = [_read_problem(issue, dataset) for issue in dataset.issues]
     typed: dict[str, list[dict[str, Any]]] = {}
     for name, rows in dataset.tables.items():
@@ -245,6 +263,42 @@ def validate_dataset(
         commons,
         today or dt.date.today(),
         options or {},
+        changes=changes,
+        known_ids=known_ids or {},
     )
+    read_acceptance(context)
     problems.extend(run_rules(context))
-    return Validation(Report.of(problems, files_checked=len(dataset.files)), commons)
+    report = Report.of(
+        problems, files_checked=len(dataset.files), accepted=context.acceptance.accepted
+    )
+    return Validation(report, commons)
+
+
+def validate_since(
+    data_dir: Path,
+    base: str,
+    author: str | None = None,
+    today: dt.date | None = None,
+    cache_dir: Path | None = None,
+) -> Validation:
+    """Validate what changed in data_dir since the git revision base, with the change rules.
+
+    Raises ChangeError when base cannot be read. Problems in files read only for context
+    (the stories a changed response answers) are left out: those files did not change.
+    """
+    package = read_source_package(data_dir)
+    changes = read_changes(data_dir, base, author, package.table("moderation").path)
+    loaded = load_since(data_dir, package, changes, cache_dir)
+    log.info(
+        "checking %d changed files since %s (%d more read for context)",
+        len(changes.changed),
+        base,
+        len(loaded.context_only),
+    )
+    validation = validate_dataset(
+        loaded.dataset, today, changes=changes, known_ids=loaded.known_ids
+    )
+    report = validation.report
+    kept = [p for p in report.problems if p.path not in loaded.context_only]
+    files = len(loaded.dataset.files) - len(loaded.context_only)
+    return Validation(Report.of(kept, files, report.accepted), validation.commons)

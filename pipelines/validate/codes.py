@@ -322,14 +322,183 @@ _CONTENT = [
     ),
 ]
 
+_DATES = [
+    (
+        "impossible-date",
+        "A date that does not exist",
+        "The value is written like a date, but no calendar has that day or month (30 February, month 13).",
+        "Check the day and month: write a date that exists, as 2026-02-28.",
+    ),
+    (
+        "date-in-future",
+        "A date in the future",
+        "Stories, responses and log entries are about what has already happened.",
+        "Correct the date: it cannot be later than today.",
+    ),
+    (
+        "experience-too-old",
+        "An experience older than this instance accepts",
+        "Each instance sets how long before its submission an experience may have happened (max_experience_age_days in instance.yaml), so that stories describe services as they are now.",
+        "Check the month under experienced; if it is right, the story is too old for this commons.",
+    ),
+]
+
+_PERSONAL = [
+    (
+        "email-address",
+        "An e-mail address in the text",
+        "Published text must not let anyone contact or identify a person; an e-mail address does both.",
+        'Remove the e-mail address, or describe it in words ("the ward\'s e-mail address").',
+    ),
+    (
+        "phone-number",
+        "A phone number in the text",
+        "A phone number can identify a person. A provider's public switchboard number can be accepted by a moderator in accepted-findings.csv.",
+        'Remove the number, or describe it in words ("the ward\'s phone number").',
+    ),
+    (
+        "nhs-number",
+        "An NHS number in the text",
+        "A ten-digit number that passes the NHS number check, written near words such as NHS, number or patient, identifies one patient.",
+        "Remove the number; nobody reading the story needs it.",
+    ),
+    (
+        "national-insurance-number",
+        "A National Insurance number in the text",
+        "A National Insurance number identifies one person.",
+        "Remove the number; nobody reading the story needs it.",
+    ),
+    (
+        "postcode",
+        "A postcode in the text",
+        "A full postcode can point to a handful of homes. A provider's own address can be accepted by a moderator in accepted-findings.csv.",
+        'Remove the postcode, or give only the area ("in Kettlebridge").',
+    ),
+    (
+        "titled-name",
+        "A name after a title or role",
+        "Words such as Dr Howard, Nurse Anna or Mrs Patel usually name a member of staff or a patient; a moderator checks each one before publication.",
+        'Write the role instead of the name ("the doctor", "a nurse").',
+    ),
+]
+
+_QUALITY = [
+    (
+        "too-few-words",
+        "The story is too short",
+        "Each instance sets the fewest words a story may have (min_words in instance.yaml), so that a story tells readers something.",
+        "Add more about what happened and how it felt.",
+    ),
+    (
+        "too-many-words",
+        "The story is too long",
+        "Each instance sets the most words a story may have (max_words in instance.yaml), so that stories stay readable.",
+        "Shorten the story, or tell separate experiences as separate stories.",
+    ),
+    (
+        "duplicate-story",
+        "The same story twice",
+        "The text is the same as another story's (ignoring case, spacing and punctuation); a story is counted once.",
+        "Remove this file if the story is already in the commons.",
+    ),
+    (
+        "near-duplicate-story",
+        "A story almost the same as another",
+        "Most of the text is shared with another story; a moderator checks whether it was submitted twice.",
+        "Remove this file if it repeats a story already submitted; otherwise nothing needs to change.",
+    ),
+    (
+        "spam-link",
+        "A web link in the text",
+        "Links are a common sign of spam; a moderator checks each one.",
+        "Remove the link, or name the website in words.",
+    ),
+    (
+        "spam-repeated-text",
+        "Text repeated over and over",
+        "The same words or sentence many times over are a common sign of spam or a copy-and-paste slip.",
+        "Remove the repeated text.",
+    ),
+    (
+        "spam-advertising",
+        "Text that reads like advertising",
+        'Phrases such as "buy now" or "promo code" are a common sign of spam; a moderator checks them.',
+        "Remove the advertising; tell your own experience of the service.",
+    ),
+    (
+        "formula-prefix",
+        "A short field starts with a spreadsheet formula sign",
+        "A title, pseudonym or service starting with = + - @ (or a tab) would run as a formula when a researcher opens the data in a spreadsheet.",
+        "Start the value with a letter or digit.",
+    ),
+    (
+        "unused-accepted-finding",
+        "An accepted finding that matches nothing",
+        "Each row of accepted-findings.csv accepts one finding in one field; a row that no longer matches anything should be removed so that the record stays honest.",
+        "Remove the row from accepted-findings.csv, or correct its record, field, code or text.",
+    ),
+]
+
+_CHANGES = [
+    (
+        "story-changed-without-log",
+        "An existing story changed without a moderation-log entry",
+        "A pull request may add stories; changing one already published needs a row in moderation.csv in the same pull request, so that nothing changes silently.",
+        "Add a row to moderation.csv for this story (edited or redacted, with a reason code), or undo the change.",
+    ),
+    (
+        "story-deleted-without-log",
+        "A story deleted without a moderation-log entry",
+        "Stories are never deleted silently: a withdrawn story keeps its file, with status withdrawn, and a row in moderation.csv.",
+        "Restore the file; to withdraw the story set status: withdrawn, remove its text and add a row to moderation.csv.",
+    ),
+    (
+        "response-author-not-responder",
+        "A response from someone not listed for the provider",
+        "Only the GitHub logins in responders.csv for a provider may add or change its responses; the login is the pull request's author, not a value in the file.",
+        "Open the pull request from a login listed for this provider, or ask a maintainer to add yours to responders.csv.",
+    ),
+    (
+        "moderation-log-rewritten",
+        "The moderation log was changed, not appended to",
+        "moderation.csv is append-only: rows already in it are never changed, removed or reordered.",
+        "Restore the existing rows exactly and add new rows at the end.",
+    ),
+]
+
+_WARNINGS = {
+    "titled-name",
+    "near-duplicate-story",
+    "spam-link",
+    "spam-repeated-text",
+    "spam-advertising",
+    "unused-accepted-finding",
+}
+
 for _group, _rows in (
     ("Reading files", _READING),
     ("Schema", _SCHEMA),
     ("References", _REFERENCES),
     ("Content", _CONTENT),
+    ("Dates", _DATES),
+    ("Personal data", _PERSONAL),
+    ("Quality and policy", _QUALITY),
+    ("Changes (--since)", _CHANGES),
 ):
     for _name, _title, _why, _fix in _rows:
-        register(Code(_name, _title, _why, _fix, group=_group))
+        register(
+            Code(
+                _name,
+                _title,
+                _why,
+                _fix,
+                "warning" if _name in _WARNINGS else "error",
+                group=_group,
+            )
+        )
+
+# Personal-data codes; a moderator may accept one finding of these (accepted-findings.csv).
+PERSONAL_DATA = tuple(name for name, *_ in _PERSONAL)
 
 # The code for a reference that does not resolve, by the table it points at.
 UNKNOWN_REFERENCE = {

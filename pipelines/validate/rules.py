@@ -21,6 +21,27 @@ from pipelines.validate.codes import UNKNOWN_REFERENCE, code
 TypedRows = dict[str, list[dict[str, Any]]]
 
 
+AcceptedKey = tuple[str, str, str, str]  # record id, field, code, exact text
+
+
+@dataclass
+class Acceptance:
+    """The findings moderators accepted (accepted-findings.csv), and which of them matched."""
+
+    rows: dict[AcceptedKey, Location] = field(default_factory=dict)
+    used: set[AcceptedKey] = field(default_factory=set)
+    accepted: list[Problem] = field(default_factory=list)
+
+    def accepts(self, found: Problem, record_id: object, field_name: str, text: str) -> bool:
+        """True (and the finding kept as accepted) when a row accepts exactly this finding."""
+        key = (str(record_id), field_name, found.code, text)
+        if key not in self.rows:
+            return False
+        self.used.add(key)
+        self.accepted.append(found)
+        return True
+
+
 @dataclass(frozen=True)
 class Context:
     """What a rule may look at: the rows as written and typed, their locations, the commons."""
@@ -31,6 +52,12 @@ class Context:
     commons: Commons | None
     today: Any  # datetime.date: the reference date for "in the future"
     options: dict[str, Any] = field(default_factory=dict)
+    acceptance: Acceptance = field(default_factory=Acceptance)
+    # In --since mode: what changed (validate.changes.ChangeSet); None in a full validation.
+    changes: Any = None
+    # Ids of record files that exist but were not loaded (--since), by table: they resolve
+    # references without being read.
+    known_ids: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def rows(self, table: str) -> Iterator[tuple[dict[str, Any], dict[str, Any], Location]]:
         """(typed row, row as written, location) for every row of a table."""
@@ -46,19 +73,20 @@ class RegisteredRule:
     name: str
     codes: tuple[str, ...]
     check: Rule
+    last: bool = False  # runs after every other rule (it looks at what they found)
 
 
 RULES: dict[str, RegisteredRule] = {}
 
 
-def rule(*codes: str, name: str | None = None) -> Callable[[Rule], Rule]:
+def rule(*codes: str, name: str | None = None, last: bool = False) -> Callable[[Rule], Rule]:
     """Register a rule under its function's name; it may report only the codes it names."""
 
     def decorate(check: Rule) -> Rule:
         key = name or check.__name__
         for problem_code in codes:
             code(problem_code)  # an unknown code is a bug: fail at import
-        RULES[key] = RegisteredRule(key, codes, check)
+        RULES[key] = RegisteredRule(key, codes, check, last)
         return check
 
     return decorate
@@ -100,6 +128,8 @@ def references(ctx: Context) -> Iterator[Problem]:
                     )
                     for typed, written, _location in ctx.rows(fk.resource)
                 }
+                if fk.reference_fields == ("id",):
+                    keys[index].update((known,) for known in ctx.known_ids.get(fk.resource, ()))
             known = keys[index]
             problem_code = UNKNOWN_REFERENCE[fk.resource]
             shown_table = package.table(fk.resource).path
@@ -330,7 +360,7 @@ def confirmations(ctx: Context) -> Iterator[Problem]:
 
 def run_rules(ctx: Context) -> list[Problem]:
     found: list[Problem] = []
-    for registered in RULES.values():
+    for registered in sorted(RULES.values(), key=lambda r: r.last):
         for p in registered.check(ctx):
             if p.code not in registered.codes:
                 raise ValueError(

@@ -156,6 +156,14 @@ def check_table(rows: TableRows) -> tuple[list[Problem], list[dict[str, Any]]]:
     return problems, typed
 
 
+# A value written in the shape of a date or year-month, whatever its numbers: when such a
+# value fails the type check, it names a day or month no calendar has.
+_DATE_SHAPES = {
+    "date": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
+    "yearmonth": re.compile(r"[0-9]{4}-[0-9]{2}"),
+}
+
+
 def _problem(
     table: str, location: Location, field: dict[str, Any], constraint: str | None, value: Any
 ) -> Problem:
@@ -163,6 +171,16 @@ def _problem(
     expected = expected_for(field, constraint)
     shown, _ = location.of(field["name"])
     got = quote(value)
+    shape = _DATE_SHAPES.get(field.get("type", ""))
+    if constraint is None and shape and isinstance(value, str) and shape.fullmatch(value.strip()):
+        return problem_at(
+            location,
+            field["name"],
+            "impossible-date",
+            f"{expected}, on a day that exists",
+            f"{got} (no such {'day' if field['type'] == 'date' else 'month'})",
+            f"check the day and month of {shown}: write a date that exists.",
+        )
     if constraint == "enum" and isinstance(value, str):
         allowed = [str(v) for v in field["constraints"]["enum"]]
         near = difflib.get_close_matches(value.lower(), allowed, n=1, cutoff=0.6)
