@@ -366,3 +366,27 @@ def test_no_token_is_one_line(data: Path, tmp_path: Path) -> None:
         2,
         "Error: no GitHub token: set GITHUB_TOKEN (in Actions: env GITHUB_TOKEN: ${{ github.token }})\n",
     )
+
+
+def test_a_refusal_validate_already_reported_is_shown_once(
+    github: FakeGitHub, data: Path, tmp_path: Path
+) -> None:
+    told = Problem(
+        RESPONSE,
+        3,
+        "provider",
+        "unknown-responder",
+        "a response from a login listed for this provider",
+        '"someone-else"',
+        "ask a maintainer to add your login.",
+    )
+    reading(github, 8)
+    github.reply("GET", f"{REPO}/issues/8/comments", "comments-empty.json")
+    github.reply("POST", f"{REPO}/issues/8/comments", "comment-created.json", 201)
+    github.reply("POST", f"{REPO}/issues/8/labels", "labels-after-add.json")
+
+    code, output = run(github, data, artifact(tmp_path / "a", Report.of([told], 3), number=8))
+
+    assert code == 0, output
+    assert github.calls()[6][2] == {"body": render_markdown(Report.of([told], 3))}
+    assert github.calls()[7][2] == ["invalid", "response"]

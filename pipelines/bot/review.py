@@ -93,8 +93,10 @@ def review_pull_request(
         f"{prefix}/{package.table('responses').path}",
         f"{prefix}/{package.table('responders').path}",
     )
+    # validate's own --author check may have said the same; the comment shows it once.
+    reported = {(p.path, p.code) for p in artifact.report.problems}
     report = Report.of(
-        list(artifact.report.problems) + refused,
+        list(artifact.report.problems) + [p for p in refused if (p.path, p.code) not in reported],
         artifact.report.files_checked,
         artifact.report.accepted,
     )
