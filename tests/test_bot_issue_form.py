@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,28 @@ def test_any_story_text_survives_the_story_file(text: str) -> None:
     assert isinstance(root, Mapping)
     lines = [line.rstrip() for line in (text + "\nsecond line").strip("\n").split("\n")]
     assert root.items["story"] == "\n".join(lines) + "\n"
+
+
+def test_form_keeps_githubs_issue_form_rules() -> None:
+    # From GitHub's "Syntax for issue forms" and "Syntax for GitHub's form schema".
+    document = yaml.safe_load((ROOT / FORM_PATH).read_text(encoding="utf-8"))
+    assert {"name", "description", "body"} <= set(document)
+    assert set(document) <= {"name", "description", "body", "title", "labels", "assignees"}
+    elements = document["body"]
+    asked = [e for e in elements if e["type"] != "markdown"]
+    assert asked
+    ids = [e["id"] for e in asked]
+    labels = [e["attributes"]["label"] for e in asked]
+    assert len(set(ids)) == len(ids) and len(set(labels)) == len(labels)
+    for element in elements:
+        assert element["type"] in {"markdown", "input", "textarea", "dropdown", "checkboxes"}
+        if element["type"] == "markdown":
+            assert element["attributes"]["value"] and "validations" not in element
+            continue
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", element["id"])
+        options = element["attributes"].get("options", [])
+        if element["type"] == "dropdown":
+            assert options and len(set(options)) == len(options)
+            assert all(isinstance(o, str) and o and o != "None" for o in options)
+        if element["type"] == "checkboxes":
+            assert all(set(o) <= {"label", "required"} and o["label"] for o in options)

@@ -390,3 +390,46 @@ def test_a_refusal_validate_already_reported_is_shown_once(
     assert code == 0, output
     assert github.calls()[6][2] == {"body": render_markdown(Report.of([told], 3))}
     assert github.calls()[7][2] == ["invalid", "response"]
+
+
+def test_the_earlier_comment_is_found_on_a_later_page(
+    github: FakeGitHub, data: Path, tmp_path: Path
+) -> None:
+    report = Report.of([ERROR], 3)
+    reading(github)
+    following = f'<{github.url}{REPO}/issues/7/comments?per_page=100&page=2>; rel="next"'
+    github.reply(
+        "GET", f"{REPO}/issues/7/comments", "comments-page-1.json", headers={"Link": following}
+    )
+    github.reply("GET", f"{REPO}/issues/7/comments", "comments-existing.json")
+    github.reply("PATCH", f"{REPO}/issues/comments/1002", "comment-updated.json")
+    github.reply("DELETE", f"{REPO}/issues/comments/1003", None, 204)
+    github.reply("POST", f"{REPO}/issues/7/labels", "labels-after-add.json")
+
+    code, output = run(github, data, artifact(tmp_path / "a", report))
+
+    assert code == 0, output
+    assert [(r.method, r.path, r.query) for r in github.requests][5:8] == [
+        ("GET", f"{REPO}/issues/7/comments", "per_page=100"),
+        ("GET", f"{REPO}/issues/7/comments", "per_page=100&page=2"),
+        ("PATCH", f"{REPO}/issues/comments/1002", ""),
+    ]
+    assert not any(c[0] == "POST" and c[1].endswith("/comments") for c in github.calls())
+
+
+def test_the_artifact_contract_matches_feedback_validate(sample: Path, tmp_path: Path) -> None:
+    from pipelines.bot.artifact import read_artifact
+
+    story = sample / "stories/2026/2026-01-05-aaaa01.yaml"
+    story.write_text(story.read_text(encoding="utf-8").replace("overall: 5", "overall: 6"))
+    result = CliRunner().invoke(main, ["validate", "--data", str(sample), "--format", "json"])
+    folder = tmp_path / "artifact"
+    folder.mkdir()
+    (folder / "report.json").write_text(result.stdout, encoding="utf-8")
+    (folder / "pull-request.json").write_text(
+        json.dumps({"number": 7, "head_sha": HEAD}), encoding="utf-8"
+    )
+    parsed = read_artifact(folder)
+    assert result.exit_code == 1
+    assert (parsed.number, parsed.head_sha) == (7, HEAD)
+    assert render_json(parsed.report) == result.stdout
