@@ -487,6 +487,28 @@ def test_search_finds_a_story_offline(context: Any, site_url: str, pages: dict[s
     page.wait_for_url(f"**{PREFIX}stories/2026-01-10-bbbb02/")
 
 
+def test_search_shows_ten_results_then_more_on_request(
+    context: Any, site_url: str, pages: dict[str, str], browser_site: Path
+) -> None:
+    indexed = len(list((browser_site / "pagefind" / "fragment").glob("*.pf_fragment")))
+    assert indexed > 10  # every indexed page says when its stories happened: "2026"
+    page = context.new_page()
+    page.goto(site_url + pages["search"])
+    search_for(page, "2026")
+    items = page.locator("[data-search-results] li")
+    more = page.get_by_role("button", name="Show more results")
+    assert (items.count(), more.is_visible()) == (10, True)
+    more.click()
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-search-results] li').length === {indexed}"
+    )
+    # Focus moves to the first new result, so keyboard and screen-reader users carry on there.
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == items.nth(10).locator("h2 a").inner_text()
+    assert more.is_hidden()
+    assert page.locator("[data-search-status]").inner_text() == f"{indexed} results for “2026”"
+
+
 def test_search_says_when_nothing_matches(
     context: Any, site_url: str, pages: dict[str, str]
 ) -> None:
