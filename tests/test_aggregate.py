@@ -94,3 +94,22 @@ def test_means_wait_for_the_minimum_number_of_ratings(sample: Path) -> None:
         "respect": None,
         "timeliness": None,
     }
+
+
+def test_a_commons_without_stories_or_responses(sample: Path) -> None:
+    commons = commons_of(sample)
+    for empty in (
+        dataclasses.replace(commons, stories=(), responses=()),
+        dataclasses.replace(commons, responses=()),
+    ):
+        aggregates = aggregate_dataset(empty)
+        site = aggregates.site
+        assert (site.responded, site.median_days_to_respond, site.changes_made) == (0, None, 0)
+        assert sorted(aggregates.providers) == ["brook-surgery", "hill-ward", "town-library"]
+    nothing = aggregate_dataset(dataclasses.replace(commons, stories=(), responses=())).site
+    assert (nothing.stories, nothing.mean, nothing.distribution, nothing.shared) == (
+        0,
+        None,
+        (0, 0, 0, 0, 0),
+        (),
+    )

@@ -16,7 +16,9 @@ from pipelines.records import Commons, Instance, Story
 from pipelines.website.jsonld import absolute
 
 ATOM = "http://www.w3.org/2005/Atom"
-FEED_ENTRIES = 50  # the newest stories in each feed
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+FEED_ENTRIES = 50  # the newest stories in the site-wide feed
+GROUP_FEED_ENTRIES = 20  # in each provider's and tag's feed: there are thousands of them
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -105,4 +107,5 @@ def atom_feed(
                 scheme=absolute(instance, "tags/"),
             )
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    # Serialising to text and encoding once is several times faster than encoding="utf-8".
+    return (XML_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")

@@ -8,7 +8,13 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from pipelines.website.feeds import FEED_ENTRIES, Feed, atom_feed, fallback_updated
+from pipelines.website.feeds import (
+    FEED_ENTRIES,
+    GROUP_FEED_ENTRIES,
+    Feed,
+    atom_feed,
+    fallback_updated,
+)
 from pipelines.website.generator import PLAN_CONTEXT, SITE_SETTING, write_if_changed
 from pipelines.website.model import Page, SiteModel
 from pipelines.website.sitemap import sitemaps
@@ -33,7 +39,7 @@ def feeds(model: SiteModel) -> list[Feed]:
             f"feeds/providers/{provider.id}.atom.xml",
             f"{title}: stories about {provider.name}",
             f"providers/{provider.id}/",
-            model.stories_by_provider.get(provider.id, [])[:FEED_ENTRIES],
+            model.stories_by_provider.get(provider.id, [])[:GROUP_FEED_ENTRIES],
         )
         for provider in sorted(model.providers.values(), key=lambda p: p.id)
     )
@@ -42,7 +48,7 @@ def feeds(model: SiteModel) -> list[Feed]:
             f"feeds/tags/{tag.id}.atom.xml",
             f"{title}: stories tagged {tag.name}",
             f"tags/{tag.id}/",
-            model.stories_by_tag.get(tag.id, [])[:FEED_ENTRIES],
+            model.stories_by_tag.get(tag.id, [])[:GROUP_FEED_ENTRIES],
         )
         for tag in sorted(model.tags.values(), key=lambda t: t.id)
     )

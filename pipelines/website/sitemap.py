@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from pipelines.records import Instance
+from pipelines.website.feeds import XML_DECLARATION
 from pipelines.website.jsonld import absolute
 
 NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -17,7 +18,7 @@ LIMIT = 50_000
 
 def _document(root: ET.Element) -> bytes:
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    return (XML_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
 
 
 def _urlset(addresses: list[str], instance: Instance) -> bytes:
