@@ -294,9 +294,10 @@ def bot_options(function: F) -> F:
 def bot_login_option(function: F) -> F:
     return click.option(
         "--bot-login",
+        envvar="FEEDBACK_BOT_LOGIN",
         default="github-actions[bot]",
         show_default=True,
-        help="The login the bot comments as; only its comments are updated.",
+        help="The login the bot comments as (FEEDBACK_BOT_LOGIN); only its comments are updated.",
     )(function)
 
 

@@ -380,3 +380,54 @@ def test_promote_refuses_a_story_with_errors(github: FakeGitHub, data: Path) -> 
     )
     assert "[unknown-provider]" in err
     assert [c[0] for c in github.calls()] == ["GET", "GET", "GET", "GET"]
+
+
+@pytest.mark.parametrize("story_id", ["../../../etc/passwd", "2026-11-20-../../x", "not-an-id"])
+def test_promote_accepts_only_story_ids(github: FakeGitHub, data: Path, story_id: str) -> None:
+    code, _, err = run(github, data, "promote", story_id)
+    assert (code, err) == (2, f'Error: "{story_id}" is not a story id such as 2026-11-22-k3m9qz\n')
+    assert github.calls() == []
+
+
+def test_promote_of_a_published_story_asks_nothing_of_github(
+    github: FakeGitHub, data: Path
+) -> None:
+    code, out, _ = run(github, data, "promote", "2026-11-18-uizcme")
+    assert (code, out) == (
+        0,
+        "2026-11-18-uizcme: data/stories/2026/2026-11-18-uizcme.yaml is already in the public "
+        "repository\n",
+    )
+    assert github.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("login", "expected"),
+    [
+        ({}, ("PATCH", f"{REPO}/issues/comments/2001")),
+        ({"FEEDBACK_BOT_LOGIN": "wrenford-bot[bot]"}, ("POST", f"{REPO}/issues/13/comments")),
+    ],
+)
+def test_the_bot_login_comes_from_the_environment(
+    github: FakeGitHub, data: Path, login: dict[str, str], expected: tuple[str, str]
+) -> None:
+    # Only the bot's own marked comment is updated; another login's is not the bot's.
+    github.reply("GET", REPO, "repository.json")
+    github.reply("GET", f"{REPO}/issues/13", "issue-story-bad.json")
+    github.reply("GET", f"{REPO}/git/ref/heads/story/issue-13", "error-not-found.json", 404)
+    github.reply("GET", f"{REPO}/issues/13/comments", "comments-intake-existing.json")
+    github.reply("POST", f"{REPO}/issues/13/comments", "comment-intake.json", 201)
+    github.reply("PATCH", f"{REPO}/issues/comments/2001", "comment-intake.json")
+    result = CliRunner().invoke(
+        main,
+        ["bot", "issue-to-pr", "--issue", "13", "--data", str(data)],
+        env={
+            "GITHUB_TOKEN": "t",
+            "GITHUB_API_URL": github.url,
+            "GITHUB_REPOSITORY": "feedback-commons/wrenford",
+            "FEEDBACK_BOT_LOGIN": None,
+            **login,
+        },
+    )
+    assert result.exit_code == 1
+    assert github.calls()[-1][:2] == expected

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,19 @@ def test_form_keeps_githubs_issue_form_rules() -> None:
             assert all(isinstance(o, str) and o and o != "None" for o in options)
         if element["type"] == "checkboxes":
             assert all(set(o) <= {"label", "required"} and o["label"] for o in options)
+
+
+def test_past_the_dropdown_limit_the_provider_is_asked_by_id(tmp_path: Path) -> None:
+    from pipelines.bot.issue_form import DROPDOWN_LIMIT
+
+    data = Path(shutil.copytree(DATA, tmp_path / "data"))
+    with (data / "providers.csv").open("a", encoding="utf-8") as handle:
+        handle.writelines(
+            f"gp-{n:04d},Practice {n},gp-practice,wrenford-central,,,,,,,\n"
+            for n in range(DROPDOWN_LIMIT)
+        )
+    form = story_form(data)
+    (provider,) = [f for f in form.fields if f.target == "provider"]
+    assert (provider.kind, provider.options) == ("input", ())
+    body = "### Provider\n\ngp-0042\n"
+    assert parse_issue_body(body, form)["provider"] == "gp-0042"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -209,12 +210,17 @@ def promote_story(
 ) -> IntakeResult:
     """Open a pull request on repository with the moderated story story_id from the intake's default branch."""
     package = read_source_package(data_dir)
-    relative = story_path(package, story_id)
-    path = _repo_path(data_dir, relative)
+    pattern = package.table("stories").field("id").get("constraints", {}).get("pattern", "")
     try:
         submitted = dt.date.fromisoformat(story_id[:10])
-    except ValueError as error:
-        raise BotError(f'"{story_id}" is not a story id such as 2026-11-22-k3m9qz') from error
+    except ValueError:
+        submitted = None
+    if submitted is None or not re.fullmatch(pattern or r"[0-9a-z-]+", story_id):
+        raise BotError(f'"{story_id}" is not a story id such as 2026-11-22-k3m9qz')
+    relative = story_path(package, story_id)
+    path = _repo_path(data_dir, relative)
+    if (data_dir / relative).exists():
+        return IntakeResult("exists", f"{story_id}: {path} is already in the public repository")
     intake_owner, intake_name = split_repository(intake_repository)
     with talking_to_github(f"reading {path} from the intake repository {intake_repository}"):
         intake = session.repository(intake_owner, intake_name)
