@@ -15,13 +15,8 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.bot.issue_form import (
-    FORM_PATH,
-    form_text,
-    parse_issue_body,
-    story_form,
-    story_yaml,
-)
+from pipelines.bot.answers import parse_issue_body, story_yaml
+from pipelines.bot.issue_form import FORM_PATH, form_text, story_form
 from pipelines.cli import main
 from pipelines.package import read_source_package
 from pipelines.yamlfile import Mapping, parse_yaml

@@ -17,17 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pipelines.bot.answers import parse_issue_body, story_yaml
 from pipelines.bot.branch import OpenedPullRequest, branch_exists, open_pull_request
 from pipelines.bot.client import BotError, split_repository, talking_to_github
 from pipelines.bot.comment import CommentResult, upsert_comment
-from pipelines.bot.issue_form import (
-    FORM_LABELS,
-    StoryForm,
-    parse_issue_body,
-    read_instance,
-    story_form,
-    story_yaml,
-)
+from pipelines.bot.issue_form import FORM_LABELS, StoryForm, read_instance, story_form
 from pipelines.load import load_dataset
 from pipelines.package import SourcePackage, read_source_package
 from pipelines.problems import Problem, escape_markdown
