@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipelines.aggregate import aggregate_dataset
 from pipelines.charts import build_charts
+from pipelines.export import export_package
 from pipelines.load import load_dataset
 from pipelines.problems import Report
 from pipelines.search import SearchError, build_search_index
@@ -72,9 +73,17 @@ def build_all(data_dir: Path, output_dir: Path, settings: Path) -> BuildResult:
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
+        log.info("exporting the data package")
+        data_release = export_package(commons, data_dir, staging / "data")
         log.info("rendering the site")
         website = build_website(
-            commons, aggregates, staging, settings, charts=charts, package=dataset.package
+            commons,
+            aggregates,
+            staging,
+            settings,
+            charts=charts,
+            package=dataset.package,
+            data_release=data_release,
         )
         log.info("indexing the site for search")
         build_search_index(staging)

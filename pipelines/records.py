@@ -57,6 +57,9 @@ class Instance:
     stories_per_page: int
     intake_email: str | None = None
     intake_repository: str | None = None
+    directory_licence: str | None = None
+    directory_licence_title: str | None = None
+    directory_licence_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class Story:
     path: str
     service: str | None = None
     story: str | None = None
+    submitted_via: str | None = None  # None means pull-request, the default
     ratings: dict[str, int] = field(default_factory=dict)
     good: tuple[str, ...] = ()
     better: tuple[str, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import io
 import logging
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from pipelines.aggregate import Aggregates
 from pipelines.charts import Charts
+from pipelines.export.release import DataRelease
 from pipelines.package import SourcePackage
 from pipelines.records import Commons
 from pipelines.website.generator import SITE_SETTING
@@ -49,13 +51,16 @@ def build_website(
     *,
     charts: Charts,
     package: SourcePackage,
+    data_release: DataRelease | None = None,
 ) -> WebsiteResult:
     """Render every page into output_dir; any Pelican warning fails the build."""
     from pelican import Pelican
     from pelican.settings import read_settings
 
     settings_path = settings_path.resolve()
-    model = build_model(commons, aggregates, charts, package)
+    model = dataclasses.replace(
+        build_model(commons, aggregates, charts, package), data_release=data_release
+    )
     settings = read_settings(
         str(settings_path),
         override={

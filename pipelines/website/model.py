@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pipelines.aggregate import Aggregates
 from pipelines.charts import Charts
+from pipelines.export.release import DataRelease
 from pipelines.package import SourcePackage
 from pipelines.records import Commons, ModerationEntry, Provider, Response, Story, Term
 from pipelines.website.form import StoryForm, story_form
@@ -62,6 +63,7 @@ class SiteModel:
     providers_by_kind: dict[str, list[Provider]]
     providers_by_area: dict[str, list[Provider]]
     changes_by_provider: dict[str, list[Response]]
+    data_release: DataRelease | None = None  # the exported package the data page describes
 
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -348,4 +350,7 @@ def plan_pages(model: SiteModel) -> list[Page]:
     pages.extend(group_pages(model))
     pages.extend(tag_pages(model))
     pages.extend(contributor_pages(model))
+    from pipelines.website.data_page import data_pages  # imported here: it imports this module
+
+    pages.extend(data_pages(model))
     return pages

@@ -1,0 +1,160 @@
+"""`feedback export`: the commons as a versioned Frictionless data package in CSV, JSON, Parquet and SQLite."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from pipelines.export.release import (
+    CHECKSUMS,
+    DESCRIPTOR,
+    MANIFEST,
+    DataRelease,
+    Download,
+    dump_json,
+    manifest_of,
+)
+from pipelines.package import read_source_package
+from pipelines.records import Commons
+
+log = logging.getLogger(__name__)
+
+DATABASE = "commons"
+FORMAT_TITLES = {
+    ".csv": "CSV",
+    ".json": "JSON",
+    ".parquet": "Parquet",
+    ".db": "SQLite",
+    ".zip": "Zip",
+    ".cff": "Citation File Format",
+}
+
+
+def _download(folder: Path, path: str, title: str, digests: dict[str, str]) -> Download:
+    from pipelines.export.formats import sha256_of
+
+    file = folder / path
+    digest = digests.get(path) or sha256_of(file)
+    digests[path] = digest
+    return Download(path, title, FORMAT_TITLES[file.suffix], file.stat().st_size, digest)
+
+
+def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease:
+    """Write every file of the package into folder, which must be empty or missing."""
+    from pipelines.export.descriptor import (
+        build_descriptor,
+        citation_cff,
+        datasette_metadata,
+        package_name,
+    )
+    from pipelines.export.formats import (
+        encode_rows,
+        sha256_of,
+        write_csv,
+        write_json,
+        write_parquet,
+        write_provider_files,
+        write_sqlite,
+        write_zip,
+    )
+    from pipelines.export.history import added_in_commits, created_time, release_history
+    from pipelines.export.tables import Provenance, build_tables
+    from pipelines.load import display_path
+
+    package = read_source_package(data_dir)
+    schema_version = str(package.descriptor.get("version", ""))
+    provenance = Provenance(added_in_commits(data_dir), schema_version, display_path(data_dir))
+    tables = build_tables(commons, package, provenance)
+    folder.mkdir(parents=True, exist_ok=True)
+    for sub in ("json", "parquet"):
+        (folder / sub).mkdir(exist_ok=True)
+
+    log.info("writing %d tables as CSV", len(tables))
+    digests: dict[str, str] = {}
+    sizes: dict[str, tuple[int, str]] = {}
+    for table in tables:
+        path = f"{table.name}.csv"
+        write_csv(table, folder / path)
+        digests[path] = sha256_of(folder / path)
+        sizes[path] = ((folder / path).stat().st_size, digests[path])
+    content = hashlib.sha256("".join(f"{p}:{d}\n" for p, d in sorted(digests.items())).encode())
+    created = created_time(data_dir, commons)
+    version = f"{created[:10]}.{content.hexdigest()[:8]}"
+    name = package_name(commons.instance)
+    descriptor = build_descriptor(commons.instance, tables, sizes, version, created, schema_version)
+    (folder / DESCRIPTOR).write_bytes(dump_json(descriptor))
+
+    log.info("writing JSON, Parquet and SQLite")
+    database = f"{DATABASE}.db"
+    # SQLite does its inserting and indexing with the GIL released: let it run beside the rest.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sqlite_done = pool.submit(write_sqlite, tables, folder / database)
+        lines = {t.name: encode_rows(t.data) for t in tables}
+        for table in tables:
+            write_json(lines[table.name], folder / "json" / f"{table.name}.json")
+            write_parquet(table, folder / "parquet" / f"{table.name}.parquet")
+        log.info("writing per-provider files")
+        write_provider_files({t.name: t for t in tables}, lines, commons, folder / "providers")
+        sqlite_done.result()
+    (folder / "metadata.json").write_bytes(
+        dump_json(datasette_metadata(commons.instance, tables, DATABASE))
+    )
+    (folder / "CITATION.cff").write_bytes(citation_cff(commons.instance, version, created))
+
+    downloads = [
+        _download(folder, DESCRIPTOR, "Data package descriptor (Frictionless v2)", digests)
+    ]
+    downloads += [_download(folder, f"{t.name}.csv", t.title, digests) for t in tables]
+    downloads += [_download(folder, f"json/{t.name}.json", t.title, digests) for t in tables]
+    downloads += [_download(folder, f"parquet/{t.name}.parquet", t.title, digests) for t in tables]
+    downloads.append(_download(folder, database, "Every table, with full-text search", digests))
+    downloads.append(_download(folder, "metadata.json", "Datasette metadata", digests))
+    downloads.append(_download(folder, "CITATION.cff", "How to cite this version", digests))
+
+    log.info("writing the zip")
+    archive = f"{name}.zip"
+    moment = tuple(
+        int(part) for part in created[:19].replace("T", "-").replace(":", "-").split("-")
+    )
+    write_zip(folder, [d.path for d in downloads], folder / archive, moment)
+    downloads.insert(0, _download(folder, archive, "Everything above in one zip", digests))
+
+    source = {t.name: t.path for t in package.tables}
+    versions = release_history(
+        data_dir, commons, version, created, source["stories"], source["moderation"]
+    )
+    release = DataRelease(name, version, created, tuple(downloads), tuple(versions), descriptor)
+    (folder / MANIFEST).write_bytes(dump_json(manifest_of(release)))
+
+    every = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    sums = "".join(
+        f"{digests.get(path) or sha256_of(folder / path)}  {path}\n"
+        for path in every
+        if path != CHECKSUMS
+    )
+    (folder / CHECKSUMS).write_text(sums, encoding="utf-8")
+    return release
+
+
+def export_package(commons: Commons, data_dir: Path, output_dir: Path) -> DataRelease:
+    """Write the package into a fresh folder and put it at output_dir only when complete."""
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would follow the folder onto the web server
+    try:
+        release = write_package(commons, data_dir, staging)
+        old = output_dir.with_name(f".{output_dir.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        if output_dir.exists():
+            output_dir.rename(old)
+        staging.rename(output_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return release
