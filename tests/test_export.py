@@ -404,13 +404,13 @@ def test_any_story_text_survives_json_parquet_sqlite_and_csv(
 
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
-    """The sample instance in a git repository, tagged as the release data-2026-05."""
+    """The sample instance in a git repository, tagged as the release v2026.5.0."""
     data = make_instance(tmp_path / "repo" / "data")
     repo = data.parent
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "sample")
-    git(repo, "tag", "data-2026-05")
+    git(repo, "tag", "v2026.5.0")
     return data
 
 
@@ -478,7 +478,7 @@ def test_the_changelog_counts_what_changed_since_the_last_release(
         for v in release.versions
     ] == [
         (release.version, "2026-06-02", 1, 1, 1, 7, 2, None),
-        ("data-2026-05", "2026-05-01", 8, 1, 0, 7, 1, "data-2026-05"),
+        ("v2026.5.0", "2026-05-01", 8, 1, 0, 7, 1, "v2026.5.0"),
     ]
 
 
@@ -569,3 +569,10 @@ def test_the_repository_citation_matches_the_instance() -> None:
         f"{instance['site_url']}/data/",
         f"https://github.com/{instance['repository']}",
     )
+
+
+def test_a_shallow_clone_leaves_the_adding_commits_empty(repository: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repository.parent}", str(clone))
+    out = export(clone / "data", tmp_path / "out")
+    assert {r["added_in_commit"] for r in read_csv(out / "stories.csv")} == {""}

@@ -45,6 +45,7 @@ def _download(folder: Path, path: str, title: str, digests: dict[str, str]) -> D
 
 def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease:
     """Write every file of the package into folder, which must be empty or missing."""
+    from pipelines.export.archive import write_zip
     from pipelines.export.descriptor import (
         build_descriptor,
         citation_cff,
@@ -58,10 +59,9 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
         write_json,
         write_parquet,
         write_provider_files,
-        write_sqlite,
-        write_zip,
     )
     from pipelines.export.history import added_in_commits, created_time, release_history
+    from pipelines.export.sqlite import write_sqlite
     from pipelines.export.tables import Provenance, build_tables
     from pipelines.load import display_path
 

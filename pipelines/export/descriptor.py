@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from pipelines.export.formats import FTS_TABLE, VIEWS
 from pipelines.export.release import CSV_NOTE, FICTIONAL_NOTE
+from pipelines.export.sqlite import FTS_TABLE, VIEWS
 from pipelines.export.tables import DIRECTORY_LICENCE, STORY_LICENCE, PublishedTable, is_free_text
 from pipelines.records import Instance
 

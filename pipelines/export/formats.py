@@ -1,23 +1,14 @@
-"""Write the published tables as CSV, JSON, Parquet and SQLite, per provider, and as one zip.
+"""Write the published tables as CSV, JSON and Parquet, and each provider's own CSV and JSON.
 
-Each writer is whole-column work in pyarrow or one executemany per table in SQLite, so
-the export stays linear; every writer is byte-for-byte deterministic.
+Each writer is whole-column work in pyarrow, or one JSON encoding per row shared by every
+file the row appears in, so the export stays linear; every writer is deterministic.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
-import os
-import sqlite3
-import struct
-import zipfile
-import zlib
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +24,6 @@ from pipelines.records import Commons
 # spreadsheets, so it gets a leading single quote. JSON, Parquet and SQLite keep the text.
 FORMULA_START = r"^[=+\-@\t\r]"
 CSV_OPTIONS = pa_csv.WriteOptions(include_header=True, quoting_style="needed")
-SQL_TYPES = {
-    "string": "TEXT",
-    "integer": "INTEGER",
-    "number": "REAL",
-    "boolean": "INTEGER",
-    "date": "TEXT",
-    "yearmonth": "TEXT",
-}
 
 
 def sha256_of(path: Path) -> str:
@@ -120,108 +103,6 @@ def write_parquet(table: PublishedTable, path: Path) -> None:
     )
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _create_table(table: PublishedTable, names: dict[str, str]) -> str:
-    columns = [f"{_quote(f['name'])} {SQL_TYPES[f['type']]}" for f in table.fields]
-    schema = table.schema
-    if schema.get("primaryKey"):
-        columns.append(f"PRIMARY KEY ({', '.join(_quote(c) for c in schema['primaryKey'])})")
-    for fk in schema.get("foreignKeys", []):
-        ref = fk["reference"]
-        columns.append(
-            f"FOREIGN KEY ({', '.join(_quote(c) for c in fk['fields'])}) "
-            f"REFERENCES {_quote(names[ref['resource']])} ({', '.join(_quote(c) for c in ref['fields'])})"
-        )
-    return f"CREATE TABLE {_quote(table.sql_name)} (\n  " + ",\n  ".join(columns) + "\n)"
-
-
-# The joins researchers ask for first. Column names are the published ones.
-VIEWS = {
-    "published_stories": """
-        SELECT s.id, s.provider, p.name AS provider_name, p.kind AS provider_kind,
-               p.area AS provider_area, s.service, s.title, s.experienced, s.submitted,
-               s.author_role, r.score AS overall, s.story
-        FROM stories s
-        JOIN providers p ON p.id = s.provider
-        LEFT JOIN ratings r ON r.story = s.id AND r.dimension = 'overall'
-        WHERE s.status = 'published'""",
-    "story_ratings": """
-        SELECT r.story, s.provider, p.name AS provider_name, p.kind AS provider_kind,
-               p.area AS provider_area, s.submitted, r.dimension, d.name AS dimension_name,
-               r.score
-        FROM ratings r
-        JOIN stories s ON s.id = r.story
-        JOIN providers p ON p.id = s.provider
-        JOIN dimensions d ON d.id = r.dimension""",
-    "responses_to_stories": """
-        SELECT x.id, x.story, s.title AS story_title, s.status AS story_status,
-               s.submitted AS story_submitted, x.provider, p.name AS provider_name, x.date,
-               julianday(x.date) - julianday(s.submitted) AS days_to_respond, x.text,
-               x.change_status, x.change_summary
-        FROM responses x
-        JOIN stories s ON s.id = x.story
-        JOIN providers p ON p.id = x.provider""",
-    "provider_summary": """
-        SELECT p.id, p.name, p.kind, p.area,
-               (SELECT count(*) FROM stories s
-                WHERE s.provider = p.id AND s.status = 'published') AS published_stories,
-               (SELECT count(*) FROM ratings r JOIN stories s ON s.id = r.story
-                WHERE s.provider = p.id AND r.dimension = 'overall') AS overall_ratings,
-               (SELECT round(avg(r.score), 2) FROM ratings r JOIN stories s ON s.id = r.story
-                WHERE s.provider = p.id AND r.dimension = 'overall') AS mean_overall,
-               (SELECT count(*) FROM responses x WHERE x.provider = p.id) AS responses
-        FROM providers p""",
-}
-INDEXES = {
-    "stories": ["provider"],
-    "ratings": ["dimension"],
-    "story_tags": ["tag"],
-    "responses": ["story"],
-    "moderation": ["story"],
-}
-FTS_TABLE = "stories_fts"
-FTS_COLUMNS = ("title", "story")
-
-
-def write_sqlite(tables: list[PublishedTable], path: Path) -> None:
-    """One database: a table per published table, keys, indexes, views and FTS5 on story text."""
-    names = {t.name: t.sql_name for t in tables}
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.execute("BEGIN")
-        for table in tables:
-            db.execute(_create_table(table, names))
-            data = plain(table.data)
-            columns = [data.column(i).to_pylist() for i in range(data.num_columns)]
-            marks = ", ".join("?" * data.num_columns)
-            db.executemany(
-                f"INSERT INTO {_quote(table.sql_name)} VALUES ({marks})", zip(*columns, strict=True)
-            )
-        for table_name, columns in INDEXES.items():
-            for column in columns:
-                db.execute(
-                    f"CREATE INDEX {_quote(f'{table_name}_{column}')} "
-                    f"ON {_quote(table_name)} ({_quote(column)})"
-                )
-        for view, select in VIEWS.items():
-            db.execute(f"CREATE VIEW {_quote(view)} AS {select.strip()}")
-        # External-content FTS5 in the form sqlite-utils writes, which Datasette detects.
-        db.execute(
-            f"CREATE VIRTUAL TABLE [{FTS_TABLE}] USING FTS5 "
-            f"({', '.join(f'[{c}]' for c in FTS_COLUMNS)}, content=[stories])"
-        )
-        db.execute(f"INSERT INTO [{FTS_TABLE}] ([{FTS_TABLE}]) VALUES ('rebuild')")
-        db.execute("COMMIT")
-    finally:
-        db.close()
-
-
 def _provider_slices(keys: list[str]) -> dict[str, tuple[int, int]]:
     """Start and length of each provider's run of rows in a table sorted by provider."""
     slices: dict[str, tuple[int, int]] = {}
@@ -290,140 +171,3 @@ def write_provider_files(
         json_path.write_text(json_object(extract), encoding="utf-8")
         written += [csv_path, json_path]
     return written
-
-
-ZIP_LEVEL = 1  # zlib's fastest level: a third larger than level 9, many times quicker
-ZIP_CHUNK = 1 << 22
-ZIP_LIMIT = 0xFFFFFFFF  # past this, sizes and offsets need Zip64: left to the zipfile module
-
-
-def _dos_time(date: tuple[int, ...]) -> tuple[int, int]:
-    year, month, day, hour, minute, second = date[:6]
-    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
-
-
-def _deflate(chunk: bytes, last: bool) -> bytes:
-    # Independent raw-deflate pieces joined make one valid stream when every piece but the
-    # last ends on a byte boundary without the final-block bit: a sync flush does exactly that.
-    compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
-    return compressor.compress(chunk) + compressor.flush(
-        zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH
-    )
-
-
-def _pieces(path: Path, pool: ThreadPoolExecutor) -> Iterator[tuple[bytes, Future[bytes]]]:
-    """Each chunk of the file and its compressed piece, compressed a few chunks ahead in threads."""
-    pending: deque[tuple[bytes, Future[bytes]]] = deque()
-    with path.open("rb") as source:
-        chunk = source.read(ZIP_CHUNK)
-        while True:
-            following = source.read(ZIP_CHUNK) if chunk else b""
-            last = not following
-            pending.append((chunk, pool.submit(_deflate, chunk, last)))
-            if len(pending) > 2 * (os.cpu_count() or 1):
-                yield pending.popleft()
-            if last:
-                break
-            chunk = following
-    yield from pending
-
-
-def _header(
-    name: bytes, method: int, when: tuple[int, int], crc: int, sizes: tuple[int, int]
-) -> bytes:
-    return (
-        struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0x800, method, *when, crc, *sizes, len(name), 0)
-        + name
-    )
-
-
-def write_zip(folder: Path, members: Iterable[str], path: Path, date: tuple[int, ...]) -> None:
-    """A zip of the members (paths relative to folder), fixed in time, order and compression.
-
-    Deflate runs on every core, chunk by chunk; the zip is written as a plain (not Zip64)
-    archive, or by the zipfile module when it would pass 4 GiB.
-    """
-    names = sorted(members)
-    sums = "".join(f"{sha256_of(folder / n)}  {n}\n" for n in names).encode("utf-8")
-    (folder / ".SHA256SUMS.zip").write_bytes(sums)
-    entries = [(n, folder / n) for n in names] + [("SHA256SUMS", folder / ".SHA256SUMS.zip")]
-    try:
-        if sum(source.stat().st_size for _, source in entries) >= ZIP_LIMIT:
-            _write_zip64(entries, path, date)
-            return
-        when = _dos_time(date)
-        central = []
-        with path.open("wb") as out, ThreadPoolExecutor() as pool:
-            for name, source in entries:
-                encoded = name.encode("utf-8")
-                stored = name.endswith((".parquet", ".zip"))
-                method = 0 if stored else 8
-                offset = out.tell()
-                out.write(_header(encoded, method, when, 0, (0, 0)))
-                crc = size = written = 0
-                if stored:
-                    with source.open("rb") as stream:
-                        for block in iter(functools.partial(stream.read, ZIP_CHUNK), b""):
-                            crc, size = zlib.crc32(block, crc), size + len(block)
-                            written += out.write(block)
-                else:
-                    for chunk, piece in _pieces(source, pool):
-                        crc, size = zlib.crc32(chunk, crc), size + len(chunk)
-                        written += out.write(piece.result())
-                end = out.tell()
-                out.seek(offset)
-                out.write(_header(encoded, method, when, crc, (written, size)))
-                out.seek(end)
-                central.append(
-                    struct.pack(
-                        "<4s6H3L5H2L",
-                        b"PK\x01\x02",
-                        (3 << 8) | 20,
-                        20,
-                        0x800,
-                        method,
-                        *when,
-                        crc,
-                        written,
-                        size,
-                        len(encoded),
-                        0,
-                        0,
-                        0,
-                        0,
-                        0o100644 << 16,
-                        offset,
-                    )
-                    + encoded
-                )
-            start = out.tell()
-            directory = b"".join(central)
-            out.write(directory)
-            out.write(
-                struct.pack(
-                    "<4s4H2LH",
-                    b"PK\x05\x06",
-                    0,
-                    0,
-                    len(central),
-                    len(central),
-                    len(directory),
-                    start,
-                    0,
-                )
-            )
-    finally:
-        (folder / ".SHA256SUMS.zip").unlink()
-
-
-def _write_zip64(entries: list[tuple[str, Path]], path: Path, date: tuple[int, ...]) -> None:
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, source in entries:
-            info = zipfile.ZipInfo(name, date_time=date[:6])  # type: ignore[arg-type]
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            stored = name.endswith((".parquet", ".zip"))
-            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-            with archive.open(info, "w", force_zip64=True) as member, source.open("rb") as stream:
-                for block in iter(functools.partial(stream.read, ZIP_CHUNK), b""):
-                    member.write(block)

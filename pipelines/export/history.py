@@ -21,7 +21,8 @@ from pipelines.records import Commons
 
 log = logging.getLogger(__name__)
 
-RELEASE_TAGS = "refs/tags/data-*"
+# Dataset releases: the version tags the release workflow publishes (v1.2.0).
+RELEASE_TAGS = "refs/tags/v*"
 
 
 def _git(data_dir: Path, *args: str) -> str | None:
@@ -41,7 +42,13 @@ def _git(data_dir: Path, *args: str) -> str | None:
 
 
 def added_in_commits(data_dir: Path) -> dict[str, str]:
-    """Each file's path (relative to data_dir) and the commit that added it, from one git log."""
+    """Each file's path (relative to data_dir) and the commit that added it, from one git log.
+
+    Empty in a shallow clone, where the oldest commit present would seem to add every file.
+    """
+    if (_git(data_dir, "rev-parse", "--is-shallow-repository") or "").strip() == "true":
+        log.warning("a shallow git clone: the commits that added records are left empty")
+        return {}
     out = _git(
         data_dir,
         "log",
@@ -134,7 +141,7 @@ def _entry(
 def release_history(
     data_dir: Path, commons: Commons, version: str, created: str, stories: str, moderation: str
 ) -> list[Version]:
-    """This build and every release tagged data-*, newest first, each compared with the one before.
+    """This build and every release tagged v*, newest first, each compared with the one before.
 
     stories and moderation are the source package's paths of those tables.
     """
