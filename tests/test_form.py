@@ -59,7 +59,7 @@ def test_form_fields_come_from_the_schema(sample_site: Path) -> None:
 def test_without_javascript_a_template_and_private_routes_are_offered(sample_site: Path) -> None:
     soup = contribute(sample_site)
     assert len(soup.select("h1")) == 1
-    template = soup.select_one("pre.template").get_text()
+    template = soup.select_one(".template pre").get_text()
     assert (
         "\nprovider:\n" in template and "story: |" in template and "licence: CC-BY-4.0" in template
     )
