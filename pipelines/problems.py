@@ -191,10 +191,10 @@ def render_markdown(report: Report, docs_url: str = DOCS_URL) -> str:
     """The pull-request comment: a summary, then one table per file, at most MARKDOWN_LIMIT characters."""
     head = [MARKDOWN_MARKER, "## Feedback Commons check", ""]
     if not report.problems:
-        head.append(f"✅ All good: {escape_markdown(summary_line(report))}.")
+        head.append(f"✅ All good: {summary_line(report)}.")  # our words, no contributor text
         return "\n".join(head) + "\n"
     icon = "❌" if report.errors else "⚠️"
-    head += [f"{icon} {escape_markdown(summary_line(report))}.", ""]
+    head += [f"{icon} {summary_line(report)}.", ""]
     if report.errors:
         head += [
             "Please fix the errors below: edit the file in this pull request (the pencil icon "
