@@ -265,55 +265,6 @@ def new_story(data_dir: Path, provider: str, title: str | None) -> None:
 # --- feedback bot: GitHub through github3.py (issue #6) ---------------------------------
 
 
-@main.command()
-@data_option
-@output_option("output/data")
-@click.option(
-    "--diff",
-    "diff_paths",
-    nargs=2,
-    type=click.Path(exists=True, path_type=Path),
-    default=None,
-    metavar="OLD NEW",
-    help="Print the stories added, withdrawn and edited between two exported packages "
-    "(folders, datapackage.json files or zips) instead of exporting. Default: export.",
-)
-@debug_option
-def export(data_dir: Path, output_dir: Path, diff_paths: tuple[Path, Path] | None) -> None:
-    """Validate, then write the open data package: CSV, JSON, Parquet, SQLite and a zip.
-
-    \b
-    Example:
-        feedback export --output output/data
-        feedback export --diff old/data output/data
-    """
-    if diff_paths:
-        from pipelines.export.diff import PackageReadError, diff_packages
-
-        try:
-            difference = diff_packages(*diff_paths)
-        except PackageReadError as error:
-            raise OperatorError(str(error)) from error
-        click.echo(difference.render(), nl=False)
-        return
-    from pipelines.export import export_package
-    from pipelines.load import load_dataset
-    from pipelines.problems import render_text
-    from pipelines.validate import validate_dataset
-
-    validation = validate_dataset(load_dataset(data_dir))
-    if validation.report.errors or validation.commons is None:
-        click.echo(render_text(validation.report), err=True, nl=False)
-        click.echo(f"export failed: the data has errors; {output_dir} was left as it was", err=True)
-        sys.exit(1)
-    release = export_package(validation.commons, data_dir, output_dir)
-    if not click.get_current_context().meta.get("quiet"):
-        click.echo(
-            f"exported version {release.version} ({len(validation.commons.stories)} stories) "
-            f"into {output_dir.as_posix()}"
-        )
-
-
 @main.group()
 def bot() -> None:
     """Work with GitHub: report comments, labels, issue-form stories, private intake.
@@ -484,6 +435,28 @@ def bot_promote(
         click.echo(render_text(Report.of(result.problems, 1)), err=True, nl=False)
     click.echo(result.message)
     sys.exit(1 if result.status == "problems" else 0)
+
+
+@bot.command("labels")
+@data_option
+@bot_options
+@debug_option
+def bot_labels(data_dir: Path, repository: str | None, api_url: str) -> None:
+    """Create the labels the bot and the story form use, where the repository lacks them.
+
+    \b
+    Example:
+        feedback bot labels --repo feedback-commons/wrenford
+    """
+    from pipelines.bot.client import split_repository, talking_to_github
+    from pipelines.bot.labels import create_missing_labels
+
+    with _github(data_dir, repository, api_url) as (session, repo):
+        owner, name = split_repository(repo)
+        with talking_to_github(f"reading {repo}"):
+            repository_object = session.repository(owner, name)
+        created = create_missing_labels(repository_object)
+    click.echo(f"created {', '.join(created)}" if created else "every label exists already")
 
 
 @bot.command("issue-form")

@@ -15,6 +15,13 @@ RESPONSE = "response"
 NEEDS_MODERATION = "needs-moderation"
 INVALID = "invalid"
 MANAGED = (STORY, RESPONSE, NEEDS_MODERATION, INVALID)
+# Colour and description of each managed label, for `feedback bot labels`.
+DEFINITIONS = {
+    STORY: ("0e8a16", "Adds or changes a story"),
+    RESPONSE: ("1d76db", "Adds or changes a provider's response"),
+    NEEDS_MODERATION: ("fbca04", "A moderator needs to look closely"),
+    INVALID: ("d73a4a", "The check found errors, or a response its author may not give"),
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -81,3 +88,15 @@ def sync_labels(issue: Any, wanted: set[str]) -> LabelChange:
         with talking_to_github(f"removing the label {name} from #{issue.number}"):
             issue.remove_label(name)
     return LabelChange(added, removed)
+
+
+def create_missing_labels(repo: Any) -> tuple[str, ...]:
+    """Create the managed labels the repository lacks (the story form needs "story" to exist)."""
+    with talking_to_github(f"listing the labels of {repo.full_name}"):
+        present = {label.name.lower() for label in repo.labels()}
+    missing = tuple(name for name in sorted(DEFINITIONS) if name.lower() not in present)
+    for name in missing:
+        colour, description = DEFINITIONS[name]
+        with talking_to_github(f"creating the label {name}"):
+            repo.create_label(name, colour, description)
+    return missing
