@@ -265,6 +265,55 @@ def new_story(data_dir: Path, provider: str, title: str | None) -> None:
 # --- feedback bot: GitHub through github3.py (issue #6) ---------------------------------
 
 
+@main.command()
+@data_option
+@output_option("output/data")
+@click.option(
+    "--diff",
+    "diff_paths",
+    nargs=2,
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    metavar="OLD NEW",
+    help="Print the stories added, withdrawn and edited between two exported packages "
+    "(folders, datapackage.json files or zips) instead of exporting. Default: export.",
+)
+@debug_option
+def export(data_dir: Path, output_dir: Path, diff_paths: tuple[Path, Path] | None) -> None:
+    """Validate, then write the open data package: CSV, JSON, Parquet, SQLite and a zip.
+
+    \b
+    Example:
+        feedback export --output output/data
+        feedback export --diff old/data output/data
+    """
+    if diff_paths:
+        from pipelines.export.diff import PackageReadError, diff_packages
+
+        try:
+            difference = diff_packages(*diff_paths)
+        except PackageReadError as error:
+            raise OperatorError(str(error)) from error
+        click.echo(difference.render(), nl=False)
+        return
+    from pipelines.export import export_package
+    from pipelines.load import load_dataset
+    from pipelines.problems import render_text
+    from pipelines.validate import validate_dataset
+
+    validation = validate_dataset(load_dataset(data_dir))
+    if validation.report.errors or validation.commons is None:
+        click.echo(render_text(validation.report), err=True, nl=False)
+        click.echo(f"export failed: the data has errors; {output_dir} was left as it was", err=True)
+        sys.exit(1)
+    release = export_package(validation.commons, data_dir, output_dir)
+    if not click.get_current_context().meta.get("quiet"):
+        click.echo(
+            f"exported version {release.version} ({len(validation.commons.stories)} stories) "
+            f"into {output_dir.as_posix()}"
+        )
+
+
 @main.group()
 def bot() -> None:
     """Work with GitHub: report comments, labels, issue-form stories, private intake.
