@@ -138,8 +138,14 @@ def test_links_are_relative_and_resolve(sample_site: Path) -> None:
             href = element["href"]
             if href.startswith(("http://", "https://", "#", "mailto:", "data:")):
                 continue
-            target = (path.parent / href).resolve()
-            assert target.exists() or (target / "index.html").exists(), f"{path}: {href}"
+            address, _, fragment = href.partition("#")
+            target = (path.parent / address).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            assert target.exists(), f"{path}: {href}"
+            if fragment:
+                text = target.read_text(encoding="utf-8")
+                assert f'id="{fragment}"' in text, f"{path}: {href}"
 
 
 # --- #4: the whole site ------------------------------------------------------------------
