@@ -89,6 +89,7 @@ change:
   status: made
   summary: "<svg onload=alert(11)> the door is fixed"
 """
+XSS_WEBSITE = "javascript:alert(12)"
 # Replaces the page's dialogs before any of its own script runs; a payload that ran calls them.
 HOOK_DIALOGS = """
 window.__dialogs = [];
@@ -103,13 +104,17 @@ for (const name of ["alert", "confirm", "prompt", "print"]) {
 
 @pytest.fixture(scope="session")
 def browser_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample instance with a story and a response made of XSS payloads, built once."""
+    """The sample instance with a story, a response and a provider website made of XSS payloads."""
     base = tmp_path_factory.mktemp("browser-site")
     data = make_instance(base / "data")
     (data / "stories" / "2026" / f"{XSS_ID}.yaml").write_text(XSS_STORY, encoding="utf-8")
     (data / "responses" / "2026" / "2026-02-16-xssre1.yaml").write_text(
         XSS_RESPONSE, encoding="utf-8"
     )
+    # The one field that becomes a link; maintainers curate it, but a pull request can change it.
+    providers = data / "providers.csv"
+    text = providers.read_text(encoding="utf-8")
+    providers.write_text(text.replace("https://brook.example", XSS_WEBSITE), encoding="utf-8")
     return build_all(data, base / "output", SETTINGS).output
 
 
@@ -449,7 +454,7 @@ def test_xss_payloads_never_run(
     search_for(page, "zanzibar")
     titles = page.locator("[data-search-results] a").all_inner_texts()
     ran_in_search = page.evaluate("window.__dialogs")
-    assert (ran, dialogs, ran_in_search) == ({}, [], [])
+    assert (ran, dialogs, ran_in_search) == ({}, [], []), "contributor text ran as script"
     # The payloads are shown as the text they are: in the page and in the search results.
     page.goto(site_url + f"stories/{XSS_ID}/")
     assert page.locator("h1").inner_text() == XSS_TITLE

@@ -1,7 +1,7 @@
 /* Feedback Commons search: written for this project. Progressive enhancement of the search
    page: without JavaScript the page explains how to browse instead; with it, this script
    loads the Pagefind index the build wrote into pagefind/ on this same site and shows
-   results. Nothing is fetched from anywhere else, and what is typed never leaves the browser.
+   results. Nothing is fetched from, or sent to, any other site.
    Contributor text from the index is only ever inserted as text, never as HTML. */
 (function () {
   "use strict";
