@@ -431,3 +431,19 @@ def test_the_bot_login_comes_from_the_environment(
     )
     assert result.exit_code == 1
     assert github.calls()[-1][:2] == expected
+
+
+def test_contributor_text_in_the_issue_comment_is_inert() -> None:
+    from pipelines.bot.intake import problems_comment
+    from pipelines.bot.issue_form import story_form
+    from pipelines.problems import Problem
+
+    hostile = '"<img src=x onerror=alert(1)> @maintainers [win](http://evil.example) `code`"'
+    problem = Problem(
+        STORY, 3, "title", "too-long", "at most 120 characters", hostile, "shorten it."
+    )
+    body = problems_comment([problem], story_form(DATA))
+    line = body.splitlines()[5]
+    assert line.startswith("- **Title**: expected at most 120 characters, got ")
+    for raw in ("<img", "@maintainers", "[win]", "(http", "`code`"):
+        assert raw not in body
