@@ -20,7 +20,7 @@ def test_every_bot_command_is_documented(command: str) -> None:
     ("page", "needles"),
     [
         ("sharing.md", ["issue form", "pull request", "Privately", "Which route"]),
-        ("responders.md", ["responders.csv", "unknown-responder"]),
+        ("responders.md", ["responders.csv", "response-author-not-responder"]),
         ("moderators.md", ["needs-moderation", "feedback bot promote", "moderation.csv"]),
         ("instance.md", ["Use this template", "Pages", "CODEOWNERS", "responders.csv"]),
     ],

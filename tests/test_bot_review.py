@@ -138,7 +138,7 @@ def test_response_from_a_login_not_listed_for_the_provider_is_refused(
     assert code == 0, output
     assert output.endswith("labels +invalid +response; 1 response(s) refused\n")
     posted = github.calls()[6][2]["body"]
-    assert "unknown-responder" in posted
+    assert "response-author-not-responder" in posted
     assert "someone-else" in posted  # the author GitHub reports, not the file's responder line
     assert github.calls()[7] == ("POST", f"{REPO}/issues/8/labels", ["invalid", "response"])
 
@@ -176,14 +176,13 @@ def test_a_listed_responder_must_sign_with_their_own_login(data: Path) -> None:
         files,
         read_file=lambda path: raw,
         responses_folder="data/responses",
-        responders_path="data/responders.csv",
     )
     assert check("Wrenford-General-PALS", responders) == []
     assert [(p.line, p.field, p.got) for p in check("rowan-midwives", responders)] == [
         (4, "responder", '"wrenford-general-pals"')
     ]
     assert [(p.line, p.field, p.got) for p in check("someone-else", responders)] == [
-        (3, "provider", 'a pull request opened by "someone-else"')
+        (4, "responder", 'a pull request by "someone-else"')
     ]
 
 
@@ -375,7 +374,7 @@ def test_a_refusal_validate_already_reported_is_shown_once(
         RESPONSE,
         3,
         "provider",
-        "unknown-responder",
+        "response-author-not-responder",
         "a response from a login listed for this provider",
         '"someone-else"',
         "ask a maintainer to add your login.",

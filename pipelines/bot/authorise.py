@@ -15,9 +15,10 @@ from pipelines.bot.labels import ChangedFile
 from pipelines.load import ReadIssue, display_path, read_csv_table
 from pipelines.package import SourcePackage
 from pipelines.problems import Problem, quote
+from pipelines.validate.codes import code
 from pipelines.yamlfile import Mapping, parse_yaml
 
-CODE = "unknown-responder"
+CODE = "response-author-not-responder"  # the same check as validate's --author, same words
 
 
 def responders_by_provider(data_dir: Path, package: SourcePackage) -> dict[str, set[str]]:
@@ -44,7 +45,6 @@ def refused_responses(
     responders: dict[str, set[str]],
     read_file: Callable[[str], bytes],
     responses_folder: str,
-    responders_path: str,
 ) -> list[Problem]:
     """A problem for every added or changed response file its pull request's author may not give."""
     problems = []
@@ -69,6 +69,7 @@ def refused_responses(
                     "a response naming its provider, so its responder can be checked",
                     "no provider that can be read",
                     "add the provider line as in the template, then push again.",
+                    code(CODE).severity,
                 )
             )
             continue
@@ -76,12 +77,13 @@ def refused_responses(
             problems.append(
                 Problem(
                     changed.path,
-                    line,
-                    "provider",
+                    responder_line if written is not None else line,
+                    "responder" if written is not None else "provider",
                     CODE,
-                    f"a pull request opened by a login listed in {responders_path} for {quote(provider)}",
-                    f"a pull request opened by {quote(author)}",
-                    f"open the pull request from a login listed for this provider, or ask a maintainer to add {author} to {responders_path} first.",
+                    f"a pull request by a login listed in responders.csv for {quote(provider)}",
+                    f"a pull request by {quote(author)}",
+                    f"open the pull request from a login listed for {provider}, or ask a maintainer to add {author} to responders.csv.",
+                    code(CODE).severity,
                 )
             )
         elif written is not None and written.lower() != login:
@@ -94,6 +96,7 @@ def refused_responses(
                     f"the login of the pull request's author, {quote(author)}",
                     quote(written),
                     f"set responder to {author}: a response is signed by the login that opens its pull request.",
+                    code(CODE).severity,
                 )
             )
     return problems

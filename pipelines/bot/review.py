@@ -91,7 +91,6 @@ def review_pull_request(
         responders_by_provider(data_dir, package),
         read_at_head,
         f"{prefix}/{package.table('responses').path}",
-        f"{prefix}/{package.table('responders').path}",
     )
     # validate's own --author check may have said the same; the comment shows it once.
     reported = {(p.path, p.code) for p in artifact.report.problems}
