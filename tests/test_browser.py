@@ -281,6 +281,29 @@ def search_for(page: Any, term: str) -> None:
     )
 
 
+CHARTS_DRAWN = "document.querySelectorAll('[data-chart]:not(.chart-drawn)').length === 0"
+
+
+def test_with_javascript_every_chart_is_drawn(
+    context: Any, site_url: str, pages: dict[str, str]
+) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = context.new_page()
+    undrawn, drawn = {}, 0
+    for kind, path in pages.items():
+        page.goto(site_url + path)
+        try:
+            page.wait_for_function(CHARTS_DRAWN, timeout=10_000)
+        except PlaywrightTimeout:
+            undrawn[kind] = page.locator("[data-chart]:not(.chart-drawn)").evaluate_all(
+                "cs => cs.map(c => c.getAttribute('data-chart'))"
+            )
+        drawn += page.locator("[data-chart].chart-drawn svg").count()
+    assert undrawn == {}, json.dumps(undrawn, indent=2)
+    assert drawn > 0  # the sample has enough ratings for charts
+
+
 def test_axe_finds_no_accessibility_violations(
     context: Any, site_url: str, pages: dict[str, str], axe_script: Path
 ) -> None:
@@ -394,7 +417,8 @@ def test_screenshots_of_every_page_type(
         try:
             page = context.new_page()
             for kind, path in pages.items():
-                page.goto(site_url + path, wait_until="networkidle")
+                page.goto(site_url + path)
+                page.wait_for_function(CHARTS_DRAWN)
                 if kind == "search":
                     search_for(page, "nurse")
                 shot = folder / f"{kind}-{width}.png"
