@@ -85,15 +85,12 @@ def run_step(step: Step, command: list[str], cwd: Path, runs: int, before: objec
             step.note = f"rewrote {found.group(1)} of {found.group(2)} data pages"
 
 
-def add_story(data: Path, number: int) -> Path:
-    """A new story: the newest story file again under a fresh id (same day, same provider)."""
-    newest = max((data / "stories").rglob("*.yaml"), key=lambda p: p.name)
-    old_id = newest.stem
-    new_id = f"{old_id[:10]}-bnch{number:02d}"
-    text = newest.read_text(encoding="utf-8").replace(f"id: {old_id}\n", f"id: {new_id}\n", 1)
-    target = newest.with_name(f"{new_id}.yaml")
-    target.write_text(text, encoding="utf-8")
-    return target
+def add_story(data: Path, number: int) -> str:
+    """One new story with its own text (a copy would be reported as a duplicate)."""
+    sys.path.insert(0, str(ROOT))
+    from pipelines.demo_data import add_story as add
+
+    return add(data, f"bnch{number:02d}")
 
 
 def prepare(work: Path, stories: int, providers: int, seed: int) -> Path:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
+import json
 import logging
+import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from pipelines.aggregate import aggregate_dataset
 from pipelines.charts import build_charts
 from pipelines.export import export_package
-from pipelines.load import load_dataset
-from pipelines.problems import Report
+from pipelines.load import input_digest, load_dataset
+from pipelines.problems import Problem, Report
 from pipelines.search import SearchError, build_search_index
 from pipelines.validate import validate_dataset
-from pipelines.website import WebsiteError, build_website
+from pipelines.website import WebsiteError, build_website, source_folders
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +65,23 @@ def replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def build_all(data_dir: Path, output_dir: Path, settings: Path) -> BuildResult:
-    """Load, validate, aggregate and render the site into output_dir."""
+def build_all(
+    data_dir: Path, output_dir: Path, settings: Path, cache_dir: Path | None = None
+) -> BuildResult:
+    """Load, validate, aggregate and render the site into output_dir.
+
+    With cache_dir, unchanged files are not parsed again, and a build whose every input is
+    unchanged since the last build into output_dir (which must be as that build left it)
+    does nothing. Either way unchanged pages are hard-linked from the previous output.
+    """
+    stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
+    if stamp is not None:
+        previous = stamp.result_if_unchanged(stamp_key(input_digest(data_dir), settings))
+        if previous is not None:
+            log.info("nothing changed since the last build into %s", output_dir.as_posix())
+            return previous
     log.info("loading %s", data_dir.as_posix())
-    dataset = load_dataset(data_dir)
+    dataset = load_dataset(data_dir, cache_dir=cache_dir)
     log.info("validating %d files", len(dataset.files))
     validation = validate_dataset(dataset)
     if validation.report.errors or validation.commons is None:
@@ -83,6 +104,7 @@ def build_all(data_dir: Path, output_dir: Path, settings: Path) -> BuildResult:
             settings,
             charts=charts,
             package=dataset.package,
+            previous=output_dir if output_dir.is_dir() else None,
             data_release=data_release,
         )
         log.info("indexing the site for search")
@@ -94,6 +116,114 @@ def build_all(data_dir: Path, output_dir: Path, settings: Path) -> BuildResult:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildResult(
+    result = BuildResult(
         output_dir, len(commons.stories), len(commons.providers), website.pages, validation.report
     )
+    if stamp is not None:
+        stamp.record(stamp_key(dataset.digest, settings), result)
+    return result
+
+
+# --- Skipping a build whose inputs have not changed -------------------------------------
+
+STAMP_FORMAT = 1
+# Libraries whose version changes what a page looks like.
+RENDERING_LIBRARIES = ("pelican", "jinja2", "markdown", "markupsafe", "pandas", "altair")
+
+
+def _tree_digest(digest: Any, root: Path) -> None:
+    if not root.exists():
+        digest.update(f"{root.as_posix()}: none\0".encode())
+        return
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def stamp_key(data_digest: str, settings: Path) -> str:
+    """A digest of everything a build reads: data, settings, content, theme, code, today."""
+    digest = hashlib.sha256()
+    # Validation judges dates against today, so a new day is a new build.
+    digest.update(f"{STAMP_FORMAT}\0{data_digest}\0{dt.date.today()}\0{sys.version}\0".encode())
+    for name in RENDERING_LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none\0".encode())
+    digest.update(settings.read_bytes())
+    for folder in source_folders(settings):
+        _tree_digest(digest, folder)
+    _tree_digest(digest, Path(__file__).parent)
+    return digest.hexdigest()
+
+
+def _listing(output_dir: Path) -> list[list[Any]]:
+    """Every file under output_dir with its size, inode and mtime: what a later build checks."""
+    found = []
+    for folder, _dirs, names in os.walk(output_dir):
+        for name in names:
+            path = os.path.join(folder, name)
+            info = os.stat(path)
+            found.append(
+                [os.path.relpath(path, output_dir), info.st_size, info.st_ino, info.st_mtime_ns]
+            )
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class BuildStamp:
+    """What the last successful build into an output folder read and wrote, in cache_dir."""
+
+    path: Path
+    output_dir: Path
+
+    @classmethod
+    def at(cls, cache_dir: Path, output_dir: Path) -> BuildStamp:
+        name = hashlib.sha256(str(output_dir.resolve()).encode()).hexdigest()[:16]
+        return cls(cache_dir / f"build-{name}.json", output_dir)
+
+    def result_if_unchanged(self, key: str) -> BuildResult | None:
+        """The last build's result when its inputs equal key and its output is untouched."""
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            if stored.get("format") != STAMP_FORMAT or stored.get("key") != key:
+                return None
+            if not self.output_dir.is_dir() or _listing(self.output_dir) != stored["output"]:
+                return None
+            report = stored["report"]
+            return BuildResult(
+                self.output_dir,
+                int(stored["stories"]),
+                int(stored["providers"]),
+                int(stored["pages"]),
+                Report.of(
+                    (Problem(**p) for p in report["problems"]),
+                    int(report["files_checked"]),
+                    (Problem(**p) for p in report["accepted"]),
+                ),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
+            return None
+
+    def record(self, key: str, result: BuildResult) -> None:
+        stored = {
+            "format": STAMP_FORMAT,
+            "key": key,
+            "stories": result.stories,
+            "providers": result.providers,
+            "pages": result.pages,
+            "report": {
+                "problems": [dataclasses.asdict(p) for p in result.report.problems],
+                "files_checked": result.report.files_checked,
+                "accepted": [dataclasses.asdict(p) for p in result.report.accepted],
+            },
+            "output": _listing(self.output_dir),
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            temporary.write_text(json.dumps(stored, sort_keys=True), encoding="utf-8")
+            temporary.replace(self.path)
+        except OSError as error:
+            log.warning("could not write the build stamp %s: %s", self.path.as_posix(), error)

@@ -139,7 +139,7 @@ def validate(
         feedback validate --data data --format json
         feedback validate --since origin/main --author octocat --format github
     """
-    from pipelines.load import load_dataset
+    from pipelines.load import DEFAULT_CACHE_DIR, load_dataset
     from pipelines.problems import RENDERERS, docs_url, render_markdown
     from pipelines.validate import ChangeError, validate_dataset, validate_since
 
@@ -153,7 +153,7 @@ def validate(
         if author is None and not click.get_current_context().meta.get("quiet"):
             log.info("no --author given: responses are not checked against responders.csv")
     else:
-        dataset = load_dataset(data_dir)
+        dataset = load_dataset(data_dir, cache_dir=DEFAULT_CACHE_DIR)
         validation = validate_dataset(dataset)
     report = validation.report
     if output_format == "markdown" and validation.commons is not None:
@@ -186,9 +186,10 @@ def build(data_dir: Path, output_dir: Path, settings: Path) -> None:
         feedback build --output output
     """
     from pipelines.build import BuildFailed, build_all
+    from pipelines.load import DEFAULT_CACHE_DIR
 
     try:
-        result = build_all(data_dir, output_dir, settings)
+        result = build_all(data_dir, output_dir, settings, cache_dir=DEFAULT_CACHE_DIR)
     except BuildFailed as failure:
         from pipelines.problems import render_text
 
@@ -312,6 +313,62 @@ def export(data_dir: Path, output_dir: Path, diff_paths: tuple[Path, Path] | Non
             f"exported version {release.version} ({len(validation.commons.stories)} stories) "
             f"into {output_dir.as_posix()}"
         )
+
+
+@main.command("demo-data")
+@click.option(
+    "--stories",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="How many stories.",
+)
+@click.option(
+    "--providers",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="How many providers the stories are spread over.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="The same seed always gives the same files.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="A new folder to write the synthetic instance into (required; must not exist).",
+)
+@data_option
+@debug_option
+def demo_data(stories: int, providers: int, seed: int, out_dir: Path, data_dir: Path) -> None:
+    """Write a synthetic instance for benchmarks and tests: never publish it as real feedback.
+
+    The descriptor, schemas and vocabularies are copied from --data.
+
+    \b
+    Example:
+        feedback demo-data --stories 10000 --providers 200 --seed 1 --out bench/data/10k
+    """
+    from pipelines.demo_data import write_demo_data
+
+    if out_dir.exists():
+        raise OperatorError(f"{out_dir} already exists: choose a new folder for the synthetic data")
+    summary = write_demo_data(out_dir, stories, providers, seed, data_dir)
+    if not click.get_current_context().meta.get("quiet"):
+        click.echo(
+            f"wrote {summary.stories} stories ({summary.withdrawn} withdrawn) and "
+            f"{summary.responses} responses about {summary.providers} providers "
+            f"into {out_dir.as_posix()}"
+        )
+
+
+# --- feedback bot: GitHub through github3.py (issue #6) ---------------------------------
 
 
 @main.group()

@@ -38,7 +38,8 @@ SHARE_CONFIRMING = 0.2  # of later stories at a provider with a recorded change
 
 _WORDS = (
     "the staff were kind and the wait was long but everyone explained what would happen next "
-    "nurse doctor receptionist appointment phone letter ward clinic surgery pharmacy home visit "
+    # No roles (nurse, doctor): a capitalised word after one reads as a name to the validator.
+    "appointment phone letter ward clinic surgery pharmacy home visit "
     "morning evening week month again always never quickly slowly clearly gently patiently "
     "listened helped waited booked called arrived left returned asked answered worried relieved "
     "grateful tired confused reassured warm cold clean busy quiet noisy friendly rushed careful "
@@ -409,3 +410,26 @@ def write_demo_data(
     withdrawn_count = sum(s.withdrawn for s in story_list)
     log.info("wrote %d stories and %d responses into %s", len(story_list), len(responses), out)
     return DemoSummary(out, providers, len(story_list), len(responses), withdrawn_count, files)
+
+
+def add_story(data_dir: Path, suffix: str) -> str:
+    """Add one new published story (fresh text, id ending in suffix) to a synthetic instance.
+
+    It copies the newest published story's provider, dates and ratings, so it is valid
+    wherever that story is; benchmarks and tests use it as "one new story".
+    """
+    if not re.fullmatch(r"[a-z0-9]{6}", suffix):
+        raise ValueError("the suffix is six lower-case letters or digits")
+    marker = "story: |\n"
+    for path in sorted((data_dir / "stories").rglob("*.yaml"), key=lambda p: p.name, reverse=True):
+        text = path.read_text(encoding="utf-8")
+        if "status: published" not in text or marker not in text:
+            continue
+        new_id = f"{path.stem[:10]}-{suffix}"
+        rng = random.Random(new_id)
+        head = text[: text.index(marker)].replace(f"id: {path.stem}\n", f"id: {new_id}\n", 1)
+        body = block(_paragraphs(rng, _story_words(rng)))
+        target = path.with_name(f"{new_id}.yaml")
+        target.write_text(head + marker + body, encoding="utf-8")
+        return new_id
+    raise ValueError(f"{data_dir} has no published story to model a new one on")

@@ -9,6 +9,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pipelines.build import BuildFailed, build_all
+from pipelines.load import DEFAULT_CACHE_DIR
 from pipelines.problems import render_text
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def _build(data_dir: Path, output_dir: Path, settings: Path) -> None:
     try:
-        result = build_all(data_dir, output_dir, settings)
+        result = build_all(data_dir, output_dir, settings, cache_dir=DEFAULT_CACHE_DIR)
         log.info("%s", result.summary())
     except BuildFailed as failure:
         if failure.report is not None:

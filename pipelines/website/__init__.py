@@ -15,7 +15,7 @@ from pipelines.charts import Charts
 from pipelines.export.release import DataRelease
 from pipelines.package import SourcePackage
 from pipelines.records import Commons
-from pipelines.website.generator import SITE_SETTING
+from pipelines.website.generator import PREVIOUS_SETTING, SITE_SETTING
 from pipelines.website.model import build_model
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,14 @@ def _hand_written_pages(content: Path) -> list[Path]:
     return sorted((content / "pages").glob("*.md")) if (content / "pages").is_dir() else []
 
 
+def source_folders(settings_path: Path) -> tuple[Path, Path]:
+    """The folders a build reads besides data/: hand-written content and the theme."""
+    from pelican.settings import read_settings
+
+    settings = read_settings(str(settings_path.resolve()))
+    return Path(settings["PATH"]), Path(settings["THEME"])
+
+
 def build_website(
     commons: Commons,
     aggregates: Aggregates,
@@ -51,9 +59,13 @@ def build_website(
     *,
     charts: Charts,
     package: SourcePackage,
+    previous: Path | None = None,
     data_release: DataRelease | None = None,
 ) -> WebsiteResult:
-    """Render every page into output_dir; any Pelican warning fails the build."""
+    """Render every page into output_dir; any Pelican warning fails the build.
+
+    With previous (an earlier complete build), unchanged data pages are hard-linked from it.
+    """
     from pelican import Pelican
     from pelican.settings import read_settings
 
@@ -70,6 +82,7 @@ def build_website(
             "SLUGIFY_SOURCE": "basename",
             SITE_SETTING: model,
             "FEEDBACK_INSTANCE": commons.instance,
+            PREVIOUS_SETTING: str(previous.resolve()) if previous else None,
         },
     )
     content = Path(settings["PATH"])

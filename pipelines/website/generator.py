@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import multiprocessing
+import os
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,10 @@ log = logging.getLogger(__name__)
 
 SITE_SETTING = "FEEDBACK_SITE"
 PLAN_CONTEXT = "FEEDBACK_PLANNED_PAGES"
+# A finished earlier build: pages whose bytes are unchanged are hard-linked from it, not written.
+PREVIOUS_SETTING = "FEEDBACK_PREVIOUS_OUTPUT"
+# Below this many pages, starting worker processes costs more than it saves.
+PARALLEL_MIN_PAGES = 500
 
 
 def relative_root(save_as: str) -> str:
@@ -22,15 +31,39 @@ def relative_root(save_as: str) -> str:
     return "../" * save_as.count("/")
 
 
-def write_if_changed(path: Path, content: bytes) -> bool:
-    """Write content unless the file already holds exactly it; True when written."""
+def write_if_changed(path: Path, content: bytes, previous: Path | None = None) -> bool:
+    """Put content at path, writing only when no file holds exactly it; True when written.
+
+    When previous (the same page in an earlier build) holds these bytes it is hard-linked, so
+    an unchanged page keeps its file. New bytes go to a temporary file renamed into place: a
+    file shared by a link with an earlier build is never written through.
+    """
     try:
         if path.read_bytes() == content:
             return False
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    if previous is not None:
+        try:
+            if previous.stat().st_size == len(content) and previous.read_bytes() == content:
+                if path.exists():
+                    path.unlink()
+                os.link(previous, path)
+                return False
+        except OSError:
+            pass  # not there, or links not possible here: write the page instead
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(content)
+    temporary.replace(path)
     return True
+
+
+@dataclass(frozen=True)
+class Written:
+    """What rendering a share of the pages did: pages written, and each page's sha256."""
+
+    written: int
+    digests: dict[str, str]
 
 
 class CommonsGenerator(Generator):
@@ -76,10 +109,73 @@ class CommonsGenerator(Generator):
         html = template.render(**context)
         return html.encode("utf-8")
 
+    def render_share(self, share: int, shares: int, base: dict[str, Any]) -> Written:
+        """Render every shares-th page from share on and put each in place if it changed."""
+        output = Path(self.output_path)
+        previous_setting = self.settings.get(PREVIOUS_SETTING)
+        previous = Path(previous_setting) if previous_setting else None
+        written = 0
+        digests = {}
+        for page in self.pages[share::shares]:
+            content = self.render(page, base)
+            digests[page.save_as] = hashlib.sha256(content).hexdigest()
+            written += write_if_changed(
+                output / page.save_as, content, previous / page.save_as if previous else None
+            )
+        return Written(written, digests)
+
     def generate_output(self, writer: Any) -> None:
         base = self.base_context()
-        output = Path(self.output_path)
-        written = sum(
-            write_if_changed(output / page.save_as, self.render(page, base)) for page in self.pages
-        )
+        workers = min(os.cpu_count() or 1, max(1, len(self.pages) // PARALLEL_MIN_PAGES))
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            results = self._render_in_processes(workers, base)
+        else:
+            results = [self.render_share(0, 1, base)]
+        digests = {k: v for result in results for k, v in result.digests.items()}
+        duplicates = len(self.pages) - len(digests)
+        if duplicates:
+            raise RuntimeError(f"{duplicates} pages were planned at an address already taken")
+        written = sum(result.written for result in results)
         log.info("wrote %d of %d data pages (the rest were unchanged)", written, len(self.pages))
+
+    def _render_in_processes(self, workers: int, base: dict[str, Any]) -> list[Written]:
+        """Render on every core: forked workers share the model without copying it."""
+        context = multiprocessing.get_context("fork")
+        pipes = []
+        processes = []
+        for share in range(workers):
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_render_worker, args=(self, share, workers, base, send), daemon=True
+            )
+            process.start()
+            send.close()
+            pipes.append(receive)
+            processes.append(process)
+        results: list[Written] = []
+        failures: list[str] = []
+        for receive in pipes:
+            try:
+                outcome = receive.recv()
+            except EOFError:
+                outcome = "a page-rendering process stopped without a result"
+            if isinstance(outcome, Written):
+                results.append(outcome)
+            else:
+                failures.append(str(outcome))
+        for process in processes:
+            process.join()
+        if failures:
+            raise RuntimeError("rendering failed:\n" + "\n".join(failures))
+        return results
+
+
+def _render_worker(
+    generator: CommonsGenerator, share: int, shares: int, base: dict[str, Any], send: Any
+) -> None:
+    try:
+        send.send(generator.render_share(share, shares, base))
+    except BaseException:  # noqa: BLE001 - any failure is sent to the parent, which fails the build
+        send.send(traceback.format_exc())
+    finally:
+        send.close()
