@@ -319,6 +319,39 @@ def test_axe_finds_no_accessibility_violations(
     assert found == {}, json.dumps(found, indent=2)
 
 
+FOCUS_SHOWN = """() => {
+  const style = getComputedStyle(document.activeElement);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  return outline || style.boxShadow !== "none";
+}"""
+
+
+def test_keyboard_skip_link_and_visible_focus(
+    context: Any, site_url: str, pages: dict[str, str]
+) -> None:
+    page = context.new_page()
+    problems = {}
+    for kind, path in pages.items():
+        page.goto(site_url + path)
+        found = []
+        page.keyboard.press("Tab")
+        skip = page.evaluate("[document.activeElement.textContent, document.activeElement.hash]")
+        if skip != ["Skip to main content", "#main"]:
+            found.append(f"the first Tab stop is {skip}, not the skip link")
+        elif not page.evaluate(FOCUS_SHOWN):
+            found.append("the focused skip link shows no focus")
+        page.keyboard.press("Enter")
+        if page.evaluate("document.activeElement.id") != "main":
+            found.append("the skip link does not move focus to the main content")
+        for _ in range(4):  # the next few stops, inside the main content
+            page.keyboard.press("Tab")
+            if not page.evaluate(FOCUS_SHOWN):
+                found.append(page.evaluate("document.activeElement.outerHTML.slice(0, 80)"))
+        if found:
+            problems[kind] = found
+    assert problems == {}, json.dumps(problems, indent=2)
+
+
 def test_nu_html_checker_finds_no_errors(browser_site: Path) -> None:
     java = shutil.which("java")
     if java is None or not VNU.is_file():
