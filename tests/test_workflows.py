@@ -171,12 +171,15 @@ def test_intake_reads_only_the_issue_number() -> None:
     assert last["env"]["ISSUE"] == "${{ github.event.issue.number }}"
 
 
+def zizmor() -> Path:
+    """zizmor from the dev extras, next to this Python."""
+    beside = Path(sys.executable).parent / "zizmor"
+    return beside if beside.is_file() else Path(shutil.which("zizmor") or "zizmor")
+
+
 def test_zizmor_finds_nothing_of_medium_severity_or_more() -> None:
-    zizmor = Path(sys.executable).parent / "zizmor"
-    if not zizmor.is_file():
-        zizmor = Path(shutil.which("zizmor") or "zizmor")
     result = subprocess.run(
-        [str(zizmor), "--offline", "--min-severity", "medium", str(ROOT / ".github")],
+        [str(zizmor()), "--offline", "--min-severity", "medium", str(ROOT / ".github")],
         capture_output=True,
         text=True,
         check=False,
@@ -208,3 +211,27 @@ def test_issue_template_and_repository_furniture() -> None:
     assert "feedback validate" in template
     config = yaml.safe_load((github / "ISSUE_TEMPLATE" / "config.yml").read_text(encoding="utf-8"))
     assert config["blank_issues_enabled"] is True
+
+
+def test_zizmor_would_catch_a_dangerous_change(tmp_path: Path) -> None:
+    # The audit above can fail: the same configuration rejects a pull_request_target
+    # workflow that checks out the pull request's code with a token that can write.
+    github = Path(shutil.copytree(ROOT / ".github", tmp_path / ".github"))
+    (github / "workflows" / "bad.yml").write_text(
+        "on: pull_request_target\n"
+        "permissions:\n  contents: write\n"
+        "jobs:\n  bad:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n"
+        "        with:\n          ref: ${{ github.event.pull_request.head.sha }}\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [str(zizmor()), "--offline", "--min-severity", "medium", str(github)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    for audit in ("dangerous-triggers", "template-injection", "artipacked"):
+        assert f"[{audit}]" in result.stdout
