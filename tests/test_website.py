@@ -199,6 +199,13 @@ story: |
 """,
             encoding="utf-8",
         )
+    providers = data / "providers.csv"
+    providers.write_text(
+        providers.read_text(encoding="utf-8").replace(
+            "https://brook.example", "javascript:alert(2)"
+        ),
+        encoding="utf-8",
+    )
     build_all(data, base / "output", SETTINGS)
     return base / "output"
 
@@ -224,6 +231,10 @@ def test_payload_never_leaves_its_element(xss_site: Path) -> None:
                     "application/json",
                     "application/ld+json",
                 }, path
+    provider = page(xss_site, "providers/brook-surgery")
+    assert provider.select("a[href^='javascript']") == []
+    assert "sameAs" not in json_ld(provider)
+    assert "javascript:alert(2)" in provider.select_one(".details").get_text()
     soup = page(xss_site, story)
     assert soup.select_one("title").get_text().startswith(PAYLOAD)
     assert soup.select_one("h1").get_text() == PAYLOAD
@@ -518,3 +529,21 @@ def test_no_external_resources(sample_site: Path) -> None:
                 path,
                 address,
             )
+
+
+@pytest.mark.parametrize(
+    ("address", "linked"),
+    [
+        ("https://example.org/a", "https://example.org/a"),
+        (" HTTP://example.org", "HTTP://example.org"),
+        ("javascript:alert(1)", None),
+        (" JavaScript:alert(1)", None),
+        ("data:text/html,<script>", None),
+        ("//example.org", None),
+        (None, None),
+    ],
+)
+def test_only_web_addresses_become_links(address: str | None, linked: str | None) -> None:
+    from pipelines.website.filters import web_address
+
+    assert web_address(address) == linked

@@ -90,6 +90,13 @@ def script_json(value: Any) -> Markup:
     return Markup(_SCRIPT_UNSAFE.sub(lambda m: _SCRIPT_ESCAPES[m.group()], text))
 
 
+def web_address(value: str | None) -> str | None:
+    """The address if it is an http or https URL, else None: never a javascript: link."""
+    if value and value.strip().lower().startswith(("https://", "http://")):
+        return value.strip()
+    return None
+
+
 def bar_width(value: float | int | None, largest: float | int | None) -> str:
     """A CSS width for a bar drawn without JavaScript: "40%"."""
     if not value or not largest:
@@ -106,6 +113,7 @@ FILTERS = {
     "plural": plural,
     "script_json": script_json,
     "bar_width": bar_width,
+    "web_address": web_address,
     "provider_ld": provider_ld,
     "story_ld": story_ld,
 }

@@ -39,7 +39,7 @@ def organization(provider: Provider, instance: Instance) -> dict[str, Any]:
         item["parentOrganization"] = {"@type": "Organization", "name": provider.part_of}
     if provider.identifier:
         item["identifier"] = provider.identifier
-    if provider.website:
+    if provider.website and provider.website.lower().startswith(("https://", "http://")):
         item["sameAs"] = provider.website
     if provider.latitude is not None and provider.longitude is not None:
         item["geo"] = {
