@@ -16,7 +16,7 @@ import yaml
 from tests.conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
-NAMES = ["ci", "comment", "intake", "publish", "release", "validate"]
+NAMES = ["ci", "comment", "intake", "promote", "publish", "release", "validate"]
 # The only write permissions each job may have.
 WRITES: dict[tuple[str, str], set[str]] = {
     ("comment", "comment"): {"pull-requests", "issues"},
@@ -60,6 +60,21 @@ def test_every_workflow_is_tested() -> None:
         ("publish", {"push": {"branches": ["main"]}, "workflow_dispatch": None}),
         ("release", {"push": {"tags": ["v*"]}}),
         ("intake", {"issues": {"types": ["opened", "edited", "labeled"]}}),
+        (
+            "promote",
+            {
+                "workflow_dispatch": {
+                    "inputs": {
+                        "story": {
+                            "description": "The story's id, as in the intake repository "
+                            "(2026-11-22-k3m9qz)",
+                            "required": True,
+                            "type": "string",
+                        }
+                    }
+                }
+            },
+        ),
         ("ci", {"push": {"branches": ["main"]}, "pull_request": None}),
     ],
 )
@@ -235,3 +250,14 @@ def test_zizmor_would_catch_a_dangerous_change(tmp_path: Path) -> None:
     assert result.returncode != 0
     for audit in ("dangerous-triggers", "template-injection", "artipacked"):
         assert f"[{audit}]" in result.stdout
+
+
+def test_promote_keeps_the_intake_token_in_its_environment() -> None:
+    job = workflow("promote")["jobs"]["promote"]
+    assert job["environment"] == "private-intake"
+    (last,) = [s for s in job["steps"] if "feedback bot promote" in str(s.get("run", ""))]
+    assert last["env"] == {
+        "GITHUB_TOKEN": "${{ secrets.FEEDBACK_INTAKE_TOKEN }}",
+        "STORY": "${{ inputs.story }}",
+    }
+    assert last["run"] == 'feedback bot promote "$STORY"'
