@@ -12,7 +12,7 @@ from pipelines.package import read_source_package
 from pipelines.problems import Problem
 from pipelines.validate import validate_dataset
 from pipelines.validate.codes import CODES, PERSONAL_DATA
-from pipelines.validate.policy import similarity, sketch
+from pipelines.validate.policy import normalised_words, similarity, sketch
 from pipelines.validate.privacy import free_text_fields, short_fields
 from pipelines.validate.text import line_in_value, personal_data, spam_signals
 
@@ -306,4 +306,15 @@ def test_many_stories_are_compared_without_every_pair(sample: Path) -> None:
     )
     assert [(p.path.rsplit("/", 1)[-1], p.code) for p in problems_of(sample)] == [
         ("2026-01-06-copy01.yaml", "near-duplicate-story")
+    ]
+
+
+def test_normalised_words_ignore_case_and_punctuation() -> None:
+    assert normalised_words("The nurse—kind, “calm”… WAS kind.") == [
+        "the",
+        "nurse",
+        "kind",
+        "calm",
+        "was",
+        "kind",
     ]

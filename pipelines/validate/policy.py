@@ -11,27 +11,30 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
-import re
+import string
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from pipelines.problems import Problem, quote
 from pipelines.validate.codes import code
+from pipelines.validate.parallel import map_in_order
 from pipelines.validate.rules import Context, problem, rule
 from pipelines.validate.text import word_count
 
 SHINGLE_WORDS = 4
-SKETCH_SIZE = 32
+SKETCH_SIZE = 16
 # Two stories whose estimated Jaccard similarity of word shingles is at least this are
 # near-duplicates.
 NEAR_DUPLICATE_SIMILARITY = 0.7
 # A sketch value shared by more stories than this is a common phrase, not a sign of copying.
-COMMON_SHINGLE_STORIES = 50
-# Candidates share at least this many of their sketch values.
-CANDIDATE_SHARED = 4
-_WORD = re.compile(r"\w+")
+COMMON_SHINGLE_STORIES = 20
+# Only the smallest INDEXED values of each sketch are indexed; candidates share at least
+# CANDIDATE_SHARED of them, and are then compared on the whole sketch.
+INDEXED = 8
+CANDIDATE_SHARED = 2
 
 
 @rule("date-in-future")
@@ -115,19 +118,35 @@ def story_length(ctx: Context) -> Iterator[Problem]:
             )
 
 
-def _normalised_words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+# Punctuation becomes a space, so "kind." and "kind" are one word (str.translate runs in C).
+_PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…", " "))
 
 
-def sketch(words: list[str]) -> tuple[int, ...]:
-    """The SKETCH_SIZE smallest CRC-32 values of the text's word shingles (deterministic)."""
-    if len(words) < SHINGLE_WORDS:
-        shingles = {" ".join(words)}
-    else:
-        shingles = {
-            " ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
-        }
-    return tuple(sorted({zlib.crc32(s.encode()) for s in shingles})[:SKETCH_SIZE])
+class _WordHashes(dict[str, int]):
+    """CRC-32 of each word, computed once per word however many stories use it."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = zlib.crc32(word.encode())
+        return value
+
+
+def normalised_words(text: str) -> list[str]:
+    """Lower-case words without punctuation: what two copies of a story have in common."""
+    return text.lower().translate(_PUNCTUATION).split()
+
+
+def sketch(words: list[str], hashes: dict[str, int] | None = None) -> tuple[int, ...]:
+    """The SKETCH_SIZE smallest hashes of the text's shingles of SHINGLE_WORDS words.
+
+    A shingle's hash is that of the tuple of its words' CRC-32s: integers hash the same in
+    every run (unlike strings), so the sketch, and the report, are deterministic.
+    """
+    table = _WordHashes() if hashes is None else hashes
+    ids = list(map(table.__getitem__, words))
+    if len(ids) < SHINGLE_WORDS:
+        return (hash(tuple(ids)),)
+    shingles = set(map(hash, zip(*(ids[i:] for i in range(SHINGLE_WORDS)), strict=False)))
+    return tuple(sorted(shingles)[:SKETCH_SIZE])
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -135,6 +154,12 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     union = sorted(set(a) | set(b))[:SKETCH_SIZE]
     both = set(a) & set(b)
     return sum(1 for value in union if value in both) / len(union) if union else 0.0
+
+
+def fingerprint(text: str) -> tuple[bytes, tuple[int, ...]]:
+    """A digest of the normalised text (exact duplicates) and its sketch (near ones)."""
+    words = normalised_words(text)
+    return hashlib.sha256(" ".join(words).encode()).digest(), sketch(words)
 
 
 @rule("duplicate-story", "near-duplicate-story")
@@ -150,10 +175,9 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
     )
     first: dict[bytes, tuple[str, Any]] = {}
     sketches: list[tuple[str, tuple[int, ...], Any]] = []
-    index: dict[int, list[int]] = defaultdict(list)
-    for story_id, text, location in stories:
-        words = _normalised_words(text)
-        digest = hashlib.sha256(" ".join(words).encode()).digest()
+    index: dict[int, list[int]] = {}
+    fingerprints = map_in_order(fingerprint, [text for _id, text, _location in stories])
+    for (story_id, _text, location), (digest, own) in zip(stories, fingerprints, strict=True):
         if digest in first:
             other_id, other = first[digest]
             yield problem(
@@ -166,12 +190,14 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
             )
             continue
         first[digest] = (story_id, location)
-        own = sketch(words)
-        shared: Counter[int] = Counter()
-        for value in own:
-            postings = index[value]
-            if len(postings) <= COMMON_SHINGLE_STORIES:
-                shared.update(postings)
+        # One Counter over every posting list at once: counting runs in C.
+        shared = Counter(
+            chain.from_iterable(
+                postings
+                for postings in map(index.get, own[:INDEXED])
+                if postings and len(postings) <= COMMON_SHINGLE_STORIES
+            )
+        )
         best = max(
             (
                 (similarity(own, sketches[other][1]), sketches[other][0], other)
@@ -194,8 +220,8 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
                 yield found
         position = len(sketches)
         sketches.append((story_id, own, location))
-        for value in own:
-            index[value].append(position)
+        for value in own[:INDEXED]:
+            index.setdefault(value, []).append(position)
 
 
 @rule("unused-accepted-finding", last=True)

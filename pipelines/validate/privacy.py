@@ -14,6 +14,7 @@ from pipelines.load import Location
 from pipelines.package import Table
 from pipelines.problems import Problem, quote
 from pipelines.validate.codes import code
+from pipelines.validate.parallel import map_in_order
 from pipelines.validate.rules import Context, rule
 from pipelines.validate.text import (
     FORMULA_PREFIXES,
@@ -103,21 +104,9 @@ def _problem(location: Location, field_name: str, found: Finding, value: str) ->
     )
 
 
-def _scan(ctx: Context, scanner: Any) -> Iterator[Problem]:
-    package = ctx.dataset.package
-    for name in TEXT_TABLES:
-        table = package.table(name)
-        fields = free_text_fields(table)
-        for _typed, written, location in ctx.rows(name):
-            for field_name in fields:
-                value = written.get(field_name)
-                if not value:
-                    continue
-                for found in scanner(value):
-                    problem = _problem(location, field_name, found, value)
-                    record_id = _record_id(table, written)
-                    if not ctx.acceptance.accepts(problem, record_id, field_name, found.text):
-                        yield problem
+def text_findings(text: str) -> list[Finding]:
+    """Personal data and spam signals in one text (a module function, so workers can run it)."""
+    return personal_data(text) + spam_signals(text)
 
 
 @rule(
@@ -127,16 +116,32 @@ def _scan(ctx: Context, scanner: Any) -> Iterator[Problem]:
     "national-insurance-number",
     "postcode",
     "titled-name",
+    "spam-link",
+    "spam-repeated-text",
+    "spam-advertising",
 )
-def personal_data_in_text(ctx: Context) -> Iterator[Problem]:
-    """No e-mail address, phone, NHS or NI number, postcode or titled name in published text."""
-    yield from _scan(ctx, personal_data)
-
-
-@rule("spam-link", "spam-repeated-text", "spam-advertising")
-def spam_in_text(ctx: Context) -> Iterator[Problem]:
-    """Links, repeated text and advertising, for a moderator to look at."""
-    yield from _scan(ctx, spam_signals)
+def text_in_free_text_fields(ctx: Context) -> Iterator[Problem]:
+    """No personal data in published text; spam signals flagged for a moderator."""
+    package = ctx.dataset.package
+    where: list[tuple[Table, dict[str, Any], Location, str]] = []
+    texts: list[str] = []
+    for name in TEXT_TABLES:
+        table = package.table(name)
+        fields = free_text_fields(table)
+        for _typed, written, location in ctx.rows(name):
+            for field_name in fields:
+                value = written.get(field_name)
+                if value:
+                    where.append((table, written, location, field_name))
+                    texts.append(value)
+    for (table, written, location, field_name), value, findings in zip(
+        where, texts, map_in_order(text_findings, texts), strict=True
+    ):
+        for found in findings:
+            problem = _problem(location, field_name, found, value)
+            record_id = _record_id(table, written)
+            if not ctx.acceptance.accepts(problem, record_id, field_name, found.text):
+                yield problem
 
 
 @rule("formula-prefix")

@@ -121,24 +121,32 @@ _ADVERTISING = re.compile(
     r"|forex|subscribe now|sign up now|visit (?:our|my) (?:website|site|shop|store))\b",
     re.IGNORECASE,
 )
-# Words that start every advertising phrase above, or occur in it: cheap to look for first.
+# Literal pieces of the advertising phrases above: `in` finds them far faster than the
+# expression, which then runs only on the few texts that hold one.
 _ADVERTISING_HINTS = (
-    "now",
-    "click",
+    "buy now",
+    "order now",
+    "call now",
+    "click here",
+    "promo code",
+    "discount code",
     "code",
     "offer",
-    "trial",
-    "price",
+    "free trial",
+    "best price",
     "cheap",
     "money",
-    "from home",
+    "work from home",
     "casino",
     "viagra",
     "cialis",
     "bitcoin",
     "crypto",
     "forex",
-    "visit",
+    "subscribe now",
+    "sign up now",
+    "visit our",
+    "visit my",
 )
 _SAME_WORD = re.compile(r"\b(\w+)(?:\W+\1\b){5,}", re.IGNORECASE)
 # Text whose distinct words are fewer than this share of its words is looked at for repeats.
@@ -252,25 +260,32 @@ def personal_data(text: str) -> list[Finding]:
     return sorted(found, key=lambda f: (f.start, f.code))
 
 
-def repeated_text(text: str) -> list[Finding]:
-    """The same word many times in a row, one character run long, or a sentence said thrice."""
-    lowered = text.lower()
+def repeated_text(text: str, lowered: str | None = None) -> list[Finding]:
+    """The same word many times in a row, or a sentence said three times or more."""
+    lowered = text.lower() if lowered is None else lowered
     words = lowered.split()
     found = (
         _matches(_SAME_WORD, text, "spam-repeated-text", "the same word over and over")
         if len(words) >= _REPEAT_MIN_WORDS and len(set(words)) < _REPEAT_RATIO * len(words)
         else []
     )
-    # Splitting with str methods first is far cheaper than the sentence expression below.
-    pieces = lowered.replace("!", ".").replace("?", ".").replace("\n", ".").split(".")
-    counts = Counter(" ".join(piece.split()) for piece in pieces if len(piece) > 12)
+    # str methods and a set first: far cheaper than the sentence expression below, which
+    # runs only when some piece of text between full stops occurs at least three times.
+    pieces = [
+        piece.strip()
+        for piece in lowered.replace("!", ".").replace("?", ".").replace("\n", ".").split(".")
+        if len(piece) > 12
+    ]
+    if len(set(pieces)) > len(pieces) - (REPEATED_SENTENCE_TIMES - 1):
+        return found
+    counts = Counter(" ".join(piece.split()) for piece in pieces)
     if not counts or max(counts.values()) < REPEATED_SENTENCE_TIMES:
         return found
     seen: dict[str, list[re.Match[str]]] = {}
     for sentence in _SENTENCE.finditer(text):
-        words = _WORD.findall(sentence.group().lower())
-        if len(words) >= REPEATED_SENTENCE_WORDS:
-            seen.setdefault(" ".join(words), []).append(sentence)
+        sentence_words = _WORD.findall(sentence.group().lower())
+        if len(sentence_words) >= REPEATED_SENTENCE_WORDS:
+            seen.setdefault(" ".join(sentence_words), []).append(sentence)
     for matches in seen.values():
         if len(matches) >= REPEATED_SENTENCE_TIMES:
             third = matches[REPEATED_SENTENCE_TIMES - 1]
@@ -294,7 +309,7 @@ def spam_signals(text: str) -> list[Finding]:
         if "http" in lowered or "www." in lowered
         else []
     )
-    found += repeated_text(text)
+    found += repeated_text(text, lowered)
     if any(hint in lowered for hint in _ADVERTISING_HINTS):
         found += _matches(_ADVERTISING, text, "spam-advertising", "an advertising phrase")
     return sorted(found, key=lambda f: (f.start, f.code))
