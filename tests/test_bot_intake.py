@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -447,3 +448,20 @@ def test_contributor_text_in_the_issue_comment_is_inert() -> None:
     assert line.startswith("- **Title**: expected at most 120 characters, got ")
     for raw in ("<img", "@maintainers", "[win]", "(http", "`code`"):
         assert raw not in body
+
+
+def test_a_story_confirming_a_response_checks_against_files_not_read(data: Path) -> None:
+    from pipelines.bot.intake import check_story
+
+    text = (
+        intake_text()
+        .replace("provider: old-mill-surgery", "provider: wrenford-general-children")
+        .replace("status: published", "confirms: [2025-02-12-suyb0a]\nstatus: published")
+    )
+    relative = "stories/2026/2026-11-20-pr1vat.yaml"
+    assert check_story(data, relative, text, dt.date(2026, 11, 20)) == []
+    broken = text.replace("2025-02-12-suyb0a", "2025-02-12-zzzzzz")
+    assert [p.code for p in check_story(data, relative, broken, dt.date(2026, 11, 20))] == [
+        "unknown-response"
+    ]
+    assert not (data / relative).exists()

@@ -72,9 +72,17 @@ def check_story(data_dir: Path, relative: str, text: str, today: dt.date) -> lis
         raise BotError(
             f"{relative} already exists in {data_dir}: this story is already there"
         ) from error
+    package = read_source_package(data_dir)
+    # The other record files are not read, but references to them (a story confirming a
+    # response) must resolve: name their ids, as `feedback validate --since` does.
+    known = {
+        table.name: frozenset(p.stem for p in (data_dir / table.path).rglob("*.yaml"))
+        for table in package.tables
+        if table.is_file_per_record and (data_dir / table.path).is_dir()
+    }
     try:
         dataset = load_dataset(data_dir, only=[str(path)])
-        report = validate_dataset(dataset, today=today).report
+        report = validate_dataset(dataset, today=today, known_ids=known).report
     finally:
         path.unlink()
         for folder in reversed(made):
