@@ -77,6 +77,22 @@ story: |
 
   ]]></content><script>alert(7)</script> "}}</script><script>alert(8)</script> zanzibar
 """
+# Two more stories about the same provider give its page a second page of stories.
+MORE_STORY = """\
+id: 2026-02-{day}-more{day}
+provider: brook-surgery
+title: Booked in for a blood test
+experienced: 2026-02
+submitted: 2026-02-{day}
+author:
+  pseudonym: Sample Nine
+  role: patient
+status: published
+licence: CC-BY-4.0
+consent: true
+story: |
+  The blood test on the {day}th took five minutes and the nurse explained everything.
+"""
 XSS_RESPONSE = f"""\
 id: 2026-02-16-xssre1
 story: {XSS_ID}
@@ -111,6 +127,9 @@ def browser_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (data / "responses" / "2026" / "2026-02-16-xssre1.yaml").write_text(
         XSS_RESPONSE, encoding="utf-8"
     )
+    for day in (18, 19):
+        story = MORE_STORY.format(day=day)
+        (data / "stories" / "2026" / f"2026-02-{day}-more{day}.yaml").write_text(story)
     # The one field that becomes a link; maintainers curate it, but a pull request can change it.
     providers = data / "providers.csv"
     text = providers.read_text(encoding="utf-8")
@@ -253,6 +272,7 @@ def test_the_page_types_the_issue_names_are_built(pages: dict[str, str]) -> None
     # Every type issue #4 names. Further types are found and checked all the same.
     named = {"home", "providers", "provider", "story", "tombstone", "search", "404"}
     named |= {"tag", "area", "kind", "contributor", "changes", "contribute", "about", "data"}
+    named |= {"provider-page-n"}
     assert sorted(named - set(pages)) == []
 
 
@@ -478,6 +498,26 @@ def test_no_page_scrolls_sideways_at_320_pixels(
         assert wide == {}, json.dumps(wide, indent=2)
     finally:
         context.close()
+
+
+def test_printed_pages_keep_the_content_and_drop_the_navigation(
+    context: Any, site_url: str, pages: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.emulate_media(media="print")
+    problems = {}
+    for kind, path in pages.items():
+        page.goto(site_url + path)
+        found = [
+            f"{selector} is printed"
+            for selector in (".site-header nav", ".skip-link")
+            if page.locator(selector).is_visible()
+        ]
+        if not page.locator("main h1").first.is_visible():
+            found.append("the heading is not printed")
+        if found:
+            problems[kind] = found
+    assert problems == {}, json.dumps(problems, indent=2)
 
 
 # --- contributor text never runs ------------------------------------------------------------
