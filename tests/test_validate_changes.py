@@ -174,7 +174,8 @@ def test_cli_since_and_author(repo: Path) -> None:
     assert (ok.exit_code, refused.exit_code) == (0, 1)
     assert refused.stdout.startswith(
         "data/responses/2026/2026-06-02-rsp001.yaml:4: error: responder: expected a pull "
-        'request by a login listed in responders.csv for "brook-surgery", got a pull request '
+        'request by a login listed in responders.csv for "brook-surgery" before this change, '
+        "got a pull request "
         'by "mallory" [response-author-not-responder]'
     )
 
@@ -198,3 +199,18 @@ def test_data_folder_at_the_repository_root(
     assert [(p.path, p.code) for p in validation.report.problems] == [
         ("instance/stories/2026/2026-01-10-bbbb02.yaml", "story-changed-without-log")
     ]
+
+
+def test_a_pull_request_cannot_list_its_own_author_as_a_responder(repo: Path) -> None:
+    responders = repo / "data/responders.csv"
+    responders.write_text(responders.read_text() + "brook-surgery,mallory,Not really staff\n")
+    (repo / "data/responses/2026/2026-06-02-rsp001.yaml").write_text(
+        RESPONSE.replace("responder: brook-manager", "responder: mallory")
+    )
+    assert check(author="mallory") == [
+        ("data/responses/2026/2026-06-02-rsp001.yaml", 4, "response-author-not-responder")
+    ]
+    # Once a maintainer's change listing mallory is in the base, the same response passes.
+    git(repo, "add", "data/responders.csv")
+    git(repo, "commit", "--quiet", "-m", "a maintainer lists mallory")
+    assert check(author="mallory", base="HEAD") == []

@@ -287,7 +287,13 @@ def validate_since(
     (the stories a changed response answers) are left out: those files did not change.
     """
     package = read_source_package(data_dir)
-    changes = read_changes(data_dir, base, author, package.table("moderation").path)
+    changes = read_changes(
+        data_dir,
+        base,
+        author,
+        package.table("moderation").path,
+        package.table("responders").path,
+    )
     loaded = load_since(data_dir, package, changes, cache_dir)
     log.info(
         "checking %d changed files since %s (%d more read for context)",

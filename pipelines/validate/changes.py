@@ -44,6 +44,9 @@ class ChangeSet:
     modified: frozenset[str]
     deleted: frozenset[str]
     base_moderation: str | None  # moderation.csv as it was at the base revision
+    # responders.csv at the base revision: a pull request cannot authorise itself by adding
+    # its author to responders.csv and a response together.
+    base_responders: str | None = None
 
     @property
     def changed(self) -> frozenset[str]:
@@ -59,8 +62,17 @@ def _git(data_dir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise ChangeError(f"cannot run git: {error}") from error
 
 
+def _at_base(data_dir: Path, base: str, path: str) -> str | None:
+    shown = _git(data_dir, "show", f"{base}:./{path}")
+    return shown.stdout.decode("utf-8", errors="replace") if shown.returncode == 0 else None
+
+
 def read_changes(
-    data_dir: Path, base: str, author: str | None, moderation_path: str = "moderation.csv"
+    data_dir: Path,
+    base: str,
+    author: str | None,
+    moderation_path: str = "moderation.csv",
+    responders_path: str = "responders.csv",
 ) -> ChangeSet:
     """The files added, modified and deleted under data_dir since base (committed or not)."""
     found = _git(data_dir, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
@@ -86,12 +98,14 @@ def read_changes(
         for name in untracked.stdout.decode("utf-8", errors="surrogateescape").split("\0")
         if name
     )
-    shown = _git(data_dir, "show", f"{base}:./{moderation_path}")
-    base_moderation = (
-        shown.stdout.decode("utf-8", errors="replace") if shown.returncode == 0 else None
-    )
     return ChangeSet(
-        base, author, frozenset(added), frozenset(modified), frozenset(deleted), base_moderation
+        base,
+        author,
+        frozenset(added),
+        frozenset(modified),
+        frozenset(deleted),
+        _at_base(data_dir, base, moderation_path),
+        _at_base(data_dir, base, responders_path),
     )
 
 
@@ -230,7 +244,8 @@ def _responders(ctx: Context, changes: ChangeSet) -> Iterator[Problem]:
     shown_dir = ctx.dataset.display_dir
     changed = {f"{shown_dir}/{name}" for name in changes.changed}
     allowed: dict[str, set[str]] = {}
-    for row in ctx.dataset.rows("responders"):
+    names = ctx.dataset.package.table("responders").field_names
+    for row in _base_rows(changes.base_responders, names):
         allowed.setdefault(row.get("provider") or "", set()).add((row.get("login") or "").lower())
     for _typed, written, location in ctx.rows("responses"):
         if location.path not in changed:
@@ -244,7 +259,7 @@ def _responders(ctx: Context, changes: ChangeSet) -> Iterator[Problem]:
             line,
             field_name,
             "response-author-not-responder",
-            f"a pull request by a login listed in responders.csv for {quote(provider)}",
+            f"a pull request by a login listed in responders.csv for {quote(provider)} before this change",
             f"a pull request by {quote(changes.author)}",
             f"open the pull request from a login listed for {provider}, or ask a maintainer to add {changes.author} to responders.csv.",
             code("response-author-not-responder").severity,
