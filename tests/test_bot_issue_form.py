@@ -1,4 +1,4 @@
-"""The story issue form: generated from the schemas, kept in sync, and read back from an issue."""
+"""The story issue form: generated from the schemas and lists, kept in sync, GitHub's rules kept."""
 
 from __future__ import annotations
 
@@ -15,11 +15,9 @@ from click.testing import CliRunner
 from pipelines.bot.answers import parse_issue_body
 from pipelines.bot.issue_form import FORM_PATH, form_text, story_form
 from pipelines.cli import main
-from pipelines.package import read_source_package
 from tests.conftest import DATA, ROOT
 
 FORM = story_form(DATA)
-PACKAGE = read_source_package(DATA)
 
 
 def body_of(element_id: str) -> dict[str, object]:
