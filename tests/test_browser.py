@@ -550,12 +550,16 @@ def test_xss_payloads_never_run(
     page.goto(site_url + pages["search"])
     search_for(page, "zanzibar")
     titles = page.locator("[data-search-results] a").all_inner_texts()
+    excerpt = page.locator("[data-search-results] p").first
+    marked = (excerpt.inner_text(), excerpt.locator("mark").all_inner_texts())
     ran_in_search = page.evaluate("window.__dialogs")
     assert (ran, dialogs, ran_in_search) == ({}, [], []), "contributor text ran as script"
     # The payloads are shown as the text they are: in the page and in the search results.
     page.goto(site_url + f"stories/{XSS_ID}/")
     assert page.locator("h1").inner_text() == XSS_TITLE
     assert titles == [XSS_TITLE]
+    assert "</script><script>alert(8)</script> zanzibar" in marked[0]
+    assert marked[1] == ["zanzibar."]  # Pagefind marks the word with its full stop
 
 
 # --- search, offline ----------------------------------------------------------------------
