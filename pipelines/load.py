@@ -412,6 +412,9 @@ def load_dataset(
     files: list[str] = []
     tables: dict[str, TableRows] = {t.name: TableRows(t) for t in package.tables}
     wanted = None if only is None else {Path(p).resolve() for p in only}
+    # Resolving a path is a system call: at 100,000 files, resolve only the few whose name
+    # is wanted.
+    wanted_names = set() if wanted is None else {p.name for p in wanted}
     content: list[tuple[str, bytes]] = []
 
     optional = {
@@ -460,7 +463,8 @@ def load_dataset(
         listed = [
             (path, shown)
             for path, shown in _record_file_names(data_dir, shown_dir, table, issues)
-            if wanted is None or Path(path).resolve() in wanted
+            if wanted is None
+            or (os.path.basename(path) in wanted_names and Path(path).resolve() in wanted)
         ]
         files.extend(shown for _, shown in listed)
         for shown, packed, digest in _read_record_files(listed, table, children, max_bytes, cache):
