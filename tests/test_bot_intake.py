@@ -465,3 +465,11 @@ def test_a_story_confirming_a_response_checks_against_files_not_read(data: Path)
         "unknown-response"
     ]
     assert not (data / relative).exists()
+
+
+def test_a_closed_issue_is_left_alone(github: FakeGitHub, data: Path) -> None:
+    github.reply("GET", REPO, "repository.json")
+    github.reply("GET", f"{REPO}/issues/16", "issue-story-closed.json")
+    code, out, _ = run(github, data, "issue-to-pr", "--issue", "16")
+    assert (code, out) == (0, "#16: the issue is closed: nothing to do\n")
+    assert [c[0] for c in github.calls()] == ["GET", "GET"]

@@ -35,7 +35,7 @@ PUBLISHED = "published"
 
 @dataclass(frozen=True)
 class IntakeResult:
-    status: Literal["opened", "problems", "exists"]
+    status: Literal["opened", "problems", "exists", "closed"]
     message: str
     pull: OpenedPullRequest | None = None
     problems: tuple[Problem, ...] = ()
@@ -62,6 +62,14 @@ def story_path(package: SourcePackage, story_id: str) -> str:
 
 def check_story(data_dir: Path, relative: str, text: str, today: dt.date) -> list[Problem]:
     """Validate one new story file against the data folder, leaving the folder as it was."""
+    package = read_source_package(data_dir)
+    # The other record files are not read, but references to them (a story confirming a
+    # response) must resolve: name their ids, as `feedback validate --since` does.
+    known = {
+        table.name: frozenset(p.stem for p in (data_dir / table.path).rglob("*.yaml"))
+        for table in package.tables
+        if table.is_file_per_record and (data_dir / table.path).is_dir()
+    }
     path = data_dir / relative
     made = [parent for parent in reversed(path.parents) if not parent.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,14 +80,6 @@ def check_story(data_dir: Path, relative: str, text: str, today: dt.date) -> lis
         raise BotError(
             f"{relative} already exists in {data_dir}: this story is already there"
         ) from error
-    package = read_source_package(data_dir)
-    # The other record files are not read, but references to them (a story confirming a
-    # response) must resolve: name their ids, as `feedback validate --since` does.
-    known = {
-        table.name: frozenset(p.stem for p in (data_dir / table.path).rglob("*.yaml"))
-        for table in package.tables
-        if table.is_file_per_record and (data_dir / table.path).is_dir()
-    }
     try:
         dataset = load_dataset(data_dir, only=[str(path)])
         report = validate_dataset(dataset, today=today, known_ids=known).report
@@ -152,8 +152,8 @@ def issue_to_pull_request(
             f"issue #{number} has no {', '.join(FORM_LABELS)} label: only issues written with "
             "the story form are turned into pull requests"
         )
-    if issue.state != "open":
-        raise BotError(f"issue #{number} is closed: reopen it to submit the story")
+    if issue.state != "open":  # its pull request was merged, or it was closed by hand
+        return IntakeResult("closed", f"#{number}: the issue is closed: nothing to do")
     branch = f"story/issue-{number}"
     if branch_exists(repo, branch):
         return IntakeResult(
