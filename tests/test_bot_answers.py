@@ -74,3 +74,22 @@ def test_any_story_text_survives_the_story_file(text: str) -> None:
     assert isinstance(root, Mapping)
     lines = [line.rstrip() for line in (text + "\nsecond line").strip("\n").split("\n")]
     assert root.items["story"] == "\n".join(lines) + "\n"
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([f"### {item.label}" for item in FORM.fields] + ["_No response_"]),
+            st.text(max_size=40),
+        ),
+        max_size=30,
+    )
+)
+def test_any_issue_body_reads_without_error_into_yaml(parts: list[str]) -> None:
+    # The body is the contributor's to write: whatever it holds, reading it never fails and
+    # the story file is plain YAML our loader reads (the validator then says what is wrong).
+    answers = parse_issue_body("\n\n".join(parts), FORM)
+    assert set(answers) == {item.target for item in FORM.fields}
+    root, issues = parse_yaml(story_yaml(answers, {"id": "2026-11-22-abcdef"}, PACKAGE, FORM))
+    assert isinstance(root, Mapping)
+    assert [i.code for i in issues] == []
