@@ -139,6 +139,7 @@ def test_links_are_relative_and_resolve(sample_site: Path) -> None:
             if href.startswith(("http://", "https://", "#", "mailto:", "data:")):
                 continue
             address, _, fragment = href.partition("#")
+            address = address.partition("?")[0]
             target = (path.parent / address).resolve()
             if target.is_dir():
                 target = target / "index.html"

@@ -141,6 +141,12 @@ function finish(route, text, path) {
 
 if (section && form) {
   section.hidden = false;
+  // A provider page's "share your story" link names the provider: choose it in advance.
+  const chosen = new URLSearchParams(window.location.search).get("provider");
+  const providers = form.elements.namedItem("provider");
+  if (chosen && providers && Array.from(providers.options).some((o) => o.value === chosen)) {
+    providers.value = chosen;
+  }
   form.noValidate = true; // the summary below replaces the browser's one-at-a-time bubbles
   form.addEventListener("submit", (event) => {
     event.preventDefault();
