@@ -126,9 +126,13 @@ def build_search_index(output_dir: Path) -> SearchResult:
         done = subprocess.run(
             command, cwd=mirror, env=env, capture_output=True, text=True, check=False
         )
+    except OSError as error:
+        raise SearchError(f"could not run Pagefind ({executable}): {error.strerror}") from error
     finally:
         shutil.rmtree(mirror, ignore_errors=True)
+    log.debug("pagefind said: %s", (done.stdout + done.stderr).strip())
     if done.returncode != 0 or not (bundle / "pagefind.js").is_file():
+        shutil.rmtree(bundle, ignore_errors=True)  # never leave half an index behind
         detail = (done.stderr or done.stdout).strip().splitlines()
         raise SearchError(
             "Pagefind could not index the site"

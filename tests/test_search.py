@@ -175,6 +175,23 @@ def test_a_failing_pagefind_fails_the_build_and_keeps_the_old_output(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "output", "pagefind"]
 
 
+def test_a_pagefind_that_cannot_run_is_an_operator_error(
+    sample_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(sample_site, site)
+    program = tmp_path / "pagefind"
+    program.write_text("not a program")
+    program.chmod(0o644)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(program))
+    with pytest.raises(SearchError) as raised:
+        build_search_index(site)
+    assert str(raised.value) == f"could not run Pagefind ({program}): Permission denied"
+    # The old index is gone rather than left to answer for pages that have changed.
+    assert not (site / "pagefind").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pagefind", "site"]
+
+
 def test_indexing_again_replaces_the_old_index(sample_site: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(sample_site, site)
