@@ -261,3 +261,60 @@ def test_promote_keeps_the_intake_token_in_its_environment() -> None:
         "STORY": "${{ inputs.story }}",
     }
     assert last["run"] == 'feedback bot promote "$STORY"'
+
+
+def _reports_script() -> str:
+    (step,) = [s for _, s in steps("validate") if s.get("name") == "Write the reports"]
+    return str(step["run"])
+
+
+@pytest.mark.parametrize("problems", [1, 30000])
+def test_the_report_step_writes_an_artifact_the_bot_accepts(tmp_path: Path, problems: int) -> None:
+    from pipelines.bot.artifact import read_artifact
+    from pipelines.problems import Problem, Report, render_json
+
+    if shutil.which("jq") is None:
+        from tests.conftest import skip_or_fail
+
+        skip_or_fail("jq is not installed (GitHub's runners have it)")
+    report = Report.of(
+        (
+            Problem(
+                f"data/stories/2026/s{n:05d}.yaml", 3, "title", "too-short", "x" * 9, '"a"', "y"
+            )
+            for n in range(problems)
+        ),
+        problems,
+    )
+    (tmp_path / "report.json").write_text(render_json(report), encoding="utf-8")
+    stub = tmp_path / "bin" / "feedback"
+    stub.parent.mkdir()
+    # Stands in for `feedback validate`: the JSON report for --format json, else Markdown.
+    stub.write_text(
+        '#!/bin/sh\ncase "$*" in *json*) cat "$REPORT";; *) echo "## report";; esac\nexit 1\n',
+        encoding="utf-8",
+    )
+    stub.chmod(0o755)
+    env = {
+        "PATH": f"{stub.parent}:/usr/bin:/bin",
+        "REPORT": str(tmp_path / "report.json"),
+        "BASE_SHA": "9049f1265b7d61be4a8904a9a27120d2064dab3b",
+        "PR_AUTHOR": "octocat",
+        "PR_NUMBER": "7",
+        "HEAD_SHA": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    }
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", _reports_script()],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    artifact = read_artifact(work / "report")
+    assert (artifact.number, artifact.head_sha) == (7, env["HEAD_SHA"])
+    assert len(artifact.report.problems) == min(problems, 2000)
+    assert (work / "report" / "report.md").read_text(encoding="utf-8") == "## report\n"
