@@ -155,6 +155,9 @@ def test_comment_never_runs_pull_request_code() -> None:
     assert last["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
     assert '--head-sha "$HEAD_SHA"' in last["run"]
     assert "pull_request_target" not in text
+    condition = workflow("comment")["jobs"]["comment"]["if"]
+    assert "github.event.workflow_run.event == 'pull_request'" in condition
+    assert '["success", "failure"]' in condition  # a cancelled or skipped run has no report
 
 
 def test_publish_deploys_with_the_pages_actions_one_at_a_time() -> None:
