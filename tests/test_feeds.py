@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.load import load_dataset
 from pipelines.validate import validate_dataset
@@ -148,3 +150,62 @@ def test_a_big_sitemap_becomes_an_index(sample: Path, count: int, files: list[st
         ]
         parts = [ET.fromstring(written[f]) for f in files[1:]]
         assert sum(len(p.findall(f"{SM}url")) for p in parts) == count
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.text(min_size=1), pseudonym=st.text(min_size=1), text=st.text())
+def test_any_contributor_text_survives_a_feed(title: str, pseudonym: str, text: str) -> None:
+    import datetime as dt
+
+    from pipelines.records import Instance, Story
+
+    instance = Instance(
+        "T",
+        "P",
+        True,
+        "D",
+        "en",
+        "CC-BY-4.0",
+        "CC BY",
+        "https://l.example",
+        "https://s.example",
+        "o/r",
+        "main",
+        1,
+        1,
+        10,
+        10,
+        10,
+        5,
+    )
+    story = Story(
+        "2026-01-01-abcdef",
+        "p",
+        title,
+        "2025-12",
+        dt.date(2026, 1, 1),
+        pseudonym,
+        "patient",
+        "published",
+        "CC-BY-4.0",
+        True,
+        "stories/2026/x.yaml",
+        story=text or None,
+    )
+    root = ET.fromstring(
+        atom_feed(
+            Feed("feeds/all.atom.xml", "t", "", [story]), instance, {}, {}, dt.date(2026, 1, 1)
+        )
+    )
+    entry = root.find(f"{A}entry")
+    assert entry is not None
+
+    def xml_text(value: str) -> str:
+        # What XML 1.0 can carry at all; a carriage return is read back as a line feed.
+        kept = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]", "", value)
+        return kept.replace("\r\n", "\n").replace("\r", "\n")
+
+    assert (entry.findtext(f"{A}title") or "") == xml_text(title)
+    assert (entry.findtext(f"{A}author/{A}name") or "") == xml_text(pseudonym)
+    if text:
+        assert (entry.findtext(f"{A}content") or "") == xml_text(text)

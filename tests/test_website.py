@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipelines.load import load_dataset
 from pipelines.validate import validate_dataset
@@ -548,3 +550,18 @@ def test_only_web_addresses_become_links(address: str | None, linked: str | None
     from pipelines.website.filters import web_address
 
     assert web_address(address) == linked
+
+
+@given(
+    st.recursive(
+        st.text() | st.integers(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=8,
+    )
+)
+def test_script_json_never_ends_its_element_and_round_trips(value: object) -> None:
+    from pipelines.website.filters import script_json
+
+    text = str(script_json(value))
+    assert not set(text) & {"<", ">", "&", "\u2028", "\u2029"}
+    assert json.loads(text) == value
