@@ -576,3 +576,19 @@ def test_a_shallow_clone_leaves_the_adding_commits_empty(repository: Path, tmp_p
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repository.parent}", str(clone))
     out = export(clone / "data", tmp_path / "out")
     assert {r["added_in_commit"] for r in read_csv(out / "stories.csv")} == {""}
+
+
+def test_a_zip_past_4_gib_is_written_as_zip64(
+    package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.export import archive
+
+    monkeypatch.setattr(archive, "ZIP_LIMIT", 0)
+    release = read_release(package)
+    members = {d.path: d.sha256 for d in release.downloads if not d.path.endswith(".zip")}
+    archive.write_zip(package, members, tmp_path / "big.zip", (2026, 4, 2, 0, 0, 0))
+    small = zipfile.ZipFile(package / f"{release.name}.zip")
+    big = zipfile.ZipFile(tmp_path / "big.zip")
+    assert big.testzip() is None
+    assert big.namelist() == small.namelist()
+    assert [big.read(n) for n in big.namelist()] == [small.read(n) for n in small.namelist()]

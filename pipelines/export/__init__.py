@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import shutil
@@ -117,10 +118,8 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
 
     log.info("writing the zip")
     archive = f"{name}.zip"
-    moment = tuple(
-        int(part) for part in created[:19].replace("T", "-").replace(":", "-").split("-")
-    )
-    write_zip(folder, [d.path for d in downloads], folder / archive, moment)
+    moment = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).timetuple()[:6]
+    write_zip(folder, {d.path: d.sha256 for d in downloads}, folder / archive, moment)
     downloads.insert(0, _download(folder, archive, "Everything above in one zip", digests))
 
     source = {t.name: t.path for t in package.tables}

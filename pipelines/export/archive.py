@@ -8,11 +8,9 @@ import struct
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-
-from pipelines.export.formats import sha256_of
 
 ZIP_LEVEL = 1  # zlib's fastest level: a third larger than level 9, many times quicker
 ZIP_CHUNK = 1 << 22
@@ -59,14 +57,14 @@ def _header(
     )
 
 
-def write_zip(folder: Path, members: Iterable[str], path: Path, date: tuple[int, ...]) -> None:
-    """A zip of the members (paths relative to folder), fixed in time, order and compression.
+def write_zip(folder: Path, members: dict[str, str], path: Path, date: tuple[int, ...]) -> None:
+    """A zip of the members (paths in folder: SHA-256), fixed in time, order and compression.
 
     Deflate runs on every core, chunk by chunk; the zip is written as a plain (not Zip64)
     archive, or by the zipfile module when it would pass 4 GiB.
     """
     names = sorted(members)
-    sums = "".join(f"{sha256_of(folder / n)}  {n}\n" for n in names).encode("utf-8")
+    sums = "".join(f"{members[n]}  {n}\n" for n in names).encode("utf-8")
     (folder / ".SHA256SUMS.zip").write_bytes(sums)
     entries = [(n, folder / n) for n in names] + [("SHA256SUMS", folder / ".SHA256SUMS.zip")]
     try:
