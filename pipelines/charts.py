@@ -73,6 +73,13 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+# Counts: whole-number ticks, never more than the largest count (Vega's tickMinStep still
+# gives 0.5 steps on a scale of 0 to 1).
+WHOLE_NUMBER_AXIS = alt.Axis(
+    format="d", tickCount=alt.ExprRef("min(ceil(height / 40), domain('y')[1])")
+)
+
+
 def template_specs() -> dict[str, dict[str, Any]]:
     """One Vega-Lite spec per kind of chart, built once with Altair."""
     data = alt.NamedData(name=DATA_NAME)
@@ -82,7 +89,7 @@ def template_specs() -> dict[str, dict[str, Any]]:
         .mark_bar(color="#0b4f6c")
         .encode(
             x=alt.X("score:O", title="Overall rating (1 very poor, 5 excellent)", sort=None),
-            y=alt.Y("count:Q", title="Ratings", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("count:Q", title="Ratings", axis=WHOLE_NUMBER_AXIS),
             tooltip=[
                 alt.Tooltip("score:O", title="Rating"),
                 alt.Tooltip("count:Q", title="Ratings"),
@@ -123,7 +130,7 @@ def template_specs() -> dict[str, dict[str, Any]]:
         .mark_bar(color="#0b4f6c")
         .encode(
             x=alt.X("month:T", title="Month shared", timeUnit="utcyearmonth"),
-            y=alt.Y("count:Q", title="Stories shared", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("count:Q", title="Stories shared", axis=WHOLE_NUMBER_AXIS),
             tooltip=[
                 alt.Tooltip("month:T", title="Month", timeUnit="utcyearmonth"),
                 alt.Tooltip("count:Q", title="Stories"),
