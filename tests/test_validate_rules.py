@@ -318,3 +318,21 @@ def test_normalised_words_ignore_case_and_punctuation() -> None:
         "was",
         "kind",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Use my code SAVE for a discount", ["Use my code"]),
+        ("Visit our website for more", ["Visit our website"]),
+        ("Crypto currency tips and FREE TRIAL", ["Crypto currency", "FREE TRIAL"]),
+        ("they use code words on the ward and visit my nan", []),
+    ],
+)
+def test_advertising_phrases(text: str, expected: list[str]) -> None:
+    assert [f.text for f in spam_signals(text) if f.code == "spam-advertising"] == expected
+
+
+def test_letters_that_lower_case_to_two_characters_keep_positions() -> None:
+    text = "İİİİ nurse Anna and Dr Howard"
+    assert [f.text for f in personal_data(text)] == ["nurse Anna", "Dr Howard"]
