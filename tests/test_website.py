@@ -438,8 +438,9 @@ def test_stories_are_paginated_everywhere(xss_site: Path) -> None:
     first = page(xss_site, "providers/brook-surgery")
     second = page(xss_site, "providers/brook-surgery/page/2")
     assert len(first.select(".story-card")) == 5 and len(second.select(".story-card")) == 3
-    assert [a["href"] for a in first.select(".pagination a")] == [
-        "../../providers/brook-surgery/page/2/"
+    assert [(a.get_text(), a["href"]) for a in first.select(".pagination a")] == [
+        ("Page 2", "../../providers/brook-surgery/page/2/"),
+        ("Next page", "../../providers/brook-surgery/page/2/"),
     ]
     assert second.select_one(".pagination [aria-current='page']").get_text() == "Page 2"
     # The summary is on the first page only.
@@ -565,3 +566,48 @@ def test_script_json_never_ends_its_element_and_round_trips(value: object) -> No
     text = str(script_json(value))
     assert not set(text) & {"<", ">", "&", "\u2028", "\u2029"}
     assert json.loads(text) == value
+
+
+@pytest.mark.parametrize(
+    ("number", "count", "labels"),
+    [
+        (1, 1, []),
+        (1, 3, ["Page 1", "Page 2", "Page 3", "Next page"]),
+        (
+            7,
+            20,
+            [
+                "Previous page",
+                "Page 1",
+                "…",
+                "Page 5",
+                "Page 6",
+                "Page 7",
+                "Page 8",
+                "Page 9",
+                "…",
+                "Page 20",
+                "Next page",
+            ],
+        ),
+        (20, 20, ["Previous page", "Page 1", "…", "Page 18", "Page 19", "Page 20"]),
+    ],
+)
+def test_pagination_links_stay_few(number: int, count: int, labels: list[str]) -> None:
+    from jinja2 import Environment, FileSystemLoader
+
+    from pipelines.website.filters import FILTERS
+    from tests.conftest import ROOT
+
+    env = Environment(loader=FileSystemLoader(ROOT / "themes/commons/templates"), autoescape=True)
+    env.filters.update(FILTERS)
+    macro = env.get_template("macros.html").module.pagination  # type: ignore[attr-defined]
+    soup = BeautifulSoup(str(macro(number, count, "tags/food/", "../../")), "html.parser")
+    assert [li.get_text() for li in soup.select("li")] == labels
+    current = soup.select_one("[aria-current='page']")
+    assert current is None if count == 1 else current.get_text() == f"Page {number}"
+    if number > 1:
+        previous = soup.select_one("a[rel='prev']")["href"]
+        assert previous == (
+            "../../tags/food/" if number == 2 else f"../../tags/food/page/{number - 1}/"
+        )
