@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -103,21 +104,17 @@ def write_parquet(table: PublishedTable, path: Path) -> None:
     )
 
 
-def _provider_slices(keys: list[str]) -> dict[str, tuple[int, int]]:
-    """Start and length of each provider's run of rows in a table sorted by provider."""
+def _provider_order(providers: list[str]) -> tuple[list[int], dict[str, tuple[int, int]]]:
+    """Row order grouping rows by provider (a stable sort: each provider's rows keep their order),
+    and where each provider's run starts and how long it is."""
+    order = pc.sort_indices(pa.array(providers, pa.string())).to_pylist()
+    counts = Counter(providers)
     slices: dict[str, tuple[int, int]] = {}
     start = 0
-    for index in range(1, len(keys) + 1):
-        if index == len(keys) or keys[index] != keys[start]:
-            slices[keys[start]] = (start, index - start)
-            start = index
-    return slices
-
-
-def _provider_order(providers: list[str]) -> tuple[list[int], dict[str, tuple[int, int]]]:
-    """Row order grouping rows by provider (stable: each provider's rows keep their order)."""
-    order = pc.sort_indices(pa.array(providers, pa.string())).to_pylist()
-    return order, _provider_slices([providers[i] for i in order])
+    for key in sorted(counts):  # ids are ASCII: code point order is pyarrow's byte order
+        slices[key] = (start, counts[key])
+        start += counts[key]
+    return order, slices
 
 
 def json_object(items: dict[str, str]) -> str:
