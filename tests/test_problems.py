@@ -191,3 +191,23 @@ def test_escape_markdown(text: str, escaped: str) -> None:
 def test_strict_makes_warnings_fail() -> None:
     report = Report.of([problem(severity="warning")], 1)
     assert (report.failed(), report.failed(strict=True)) == (False, True)
+
+
+def test_cli_markdown_links_to_the_instance_repository(sample: Path) -> None:
+    story = sample / "stories/2026/2026-01-05-aaaa01.yaml"
+    story.write_text(story.read_text().replace("overall: 5", "overall: 6"))
+    result = CliRunner().invoke(main, ["validate", "--data", str(sample), "--format", "markdown"])
+    assert result.exit_code == 1
+    assert (
+        "([rating-out-of-range](https://github.com/example/sample/blob/main/docs/problems.md"
+        "#rating-out-of-range))" in result.stdout
+    )
+
+
+@pytest.mark.parametrize(("strict", "exit_code"), [([], 0), (["--strict"], 1)])
+def test_cli_strict_fails_on_warnings(sample: Path, strict: list[str], exit_code: int) -> None:
+    story = sample / "stories/2026/2026-01-05-aaaa01.yaml"
+    story.write_text(story.read_text().replace("the nurse was kind", "nurse Anna was kind"))
+    result = CliRunner().invoke(main, ["validate", "--data", str(sample), *strict])
+    assert result.exit_code == exit_code
+    assert result.stdout.endswith("1 warning in 1 file (18 files checked)\n")

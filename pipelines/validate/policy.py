@@ -122,27 +122,19 @@ def story_length(ctx: Context) -> Iterator[Problem]:
 _PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…", " "))
 
 
-class _WordHashes(dict[str, int]):
-    """CRC-32 of each word, computed once per word however many stories use it."""
-
-    def __missing__(self, word: str) -> int:
-        value = self[word] = zlib.crc32(word.encode())
-        return value
-
-
 def normalised_words(text: str) -> list[str]:
     """Lower-case words without punctuation: what two copies of a story have in common."""
     return text.lower().translate(_PUNCTUATION).split()
 
 
-def sketch(words: list[str], hashes: dict[str, int] | None = None) -> tuple[int, ...]:
+def sketch(words: list[str]) -> tuple[int, ...]:
     """The SKETCH_SIZE smallest hashes of the text's shingles of SHINGLE_WORDS words.
 
     A shingle's hash is that of the tuple of its words' CRC-32s: integers hash the same in
-    every run (unlike strings), so the sketch, and the report, are deterministic.
+    every run (unlike strings), so the sketch, and the report, are deterministic. Every step
+    is a builtin mapped over the words, so no Python code runs per word.
     """
-    table = _WordHashes() if hashes is None else hashes
-    ids = list(map(table.__getitem__, words))
+    ids = list(map(zlib.crc32, map(str.encode, words)))
     if len(ids) < SHINGLE_WORDS:
         return (hash(tuple(ids)),)
     shingles = set(map(hash, zip(*(ids[i:] for i in range(SHINGLE_WORDS)), strict=False)))
