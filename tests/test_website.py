@@ -479,13 +479,18 @@ def test_home_page(sample_site: Path) -> None:
 
 def test_changes_page(sample_site: Path) -> None:
     soup = page(sample_site, "changes")
-    made = soup.select("section[aria-labelledby='made'] .change")
-    planned = soup.select("section[aria-labelledby='planned'] .change")
-    assert len(made) == len(planned) == 1
-    assert "confirmed by 1 later story" in made[0].get_text(" ", strip=True)
-    assert (
-        made[0].select("a")[1]["href"] == "../stories/2026-02-01-dddd04/#response-2026-02-10-resp02"
+    figures = [d.get_text() for d in soup.select(".figures dd")]
+    assert figures == ["1", "1"]
+    changes = soup.select(".changes .change")
+    assert [c.select_one("strong").get_text() for c in changes] == [
+        "Change made",
+        "Change planned",
+    ]
+    assert "confirmed by 1 later story" in changes[0].get_text(" ", strip=True)
+    assert changes[0].select("a")[1]["href"] == (
+        "../stories/2026-02-01-dddd04/#response-2026-02-10-resp02"
     )
+    assert soup.select(".pagination") == []
 
 
 def test_story_page_links_tags_and_confirmed_changes(sample_site: Path) -> None:
@@ -611,3 +616,27 @@ def test_pagination_links_stay_few(number: int, count: int, labels: list[str]) -
         assert previous == (
             "../../tags/food/" if number == 2 else f"../../tags/food/page/{number - 1}/"
         )
+
+
+def test_changes_are_paginated(sample: Path) -> None:
+    import dataclasses
+
+    from pipelines.aggregate import aggregate_dataset
+    from pipelines.charts import build_charts
+    from pipelines.website.model import build_model, changes_pages
+
+    dataset = load_dataset(sample)
+    commons = validate_dataset(dataset).commons
+    assert commons is not None
+    made = next(r for r in commons.responses if r.change_status == "made")
+    more = tuple(dataclasses.replace(made, id=f"2026-02-10-r{n:05d}") for n in range(120))
+    commons = dataclasses.replace(commons, responses=commons.responses + more)
+    aggregates = aggregate_dataset(commons)
+    model = build_model(commons, aggregates, build_charts(commons, aggregates), dataset.package)
+    pages = changes_pages(model)
+    assert [(p.save_as, len(p.context["changes"])) for p in pages] == [
+        ("changes/index.html", 50),
+        ("changes/page/2/index.html", 50),
+        ("changes/page/3/index.html", 22),
+    ]
+    assert (pages[0].context["made_count"], pages[0].context["planned_count"]) == (121, 1)

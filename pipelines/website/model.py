@@ -19,6 +19,7 @@ from pipelines.records import Commons, ModerationEntry, Provider, Response, Stor
 from pipelines.website.form import StoryForm, story_form
 
 LATEST = 6  # stories on the home page
+CHANGES_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,27 @@ def story_page(model: SiteModel, story: Story) -> Page:
     )
 
 
+def changes_pages(model: SiteModel) -> list[Page]:
+    """Every recorded change, newest first, CHANGES_PER_PAGE a page."""
+    batches = _pages_of(model.changes, CHANGES_PER_PAGE)
+    made = sum(1 for r in model.changes if r.change_status == "made")
+    return [
+        Page(
+            "changes/index.html" if number == 1 else f"changes/page/{number}/index.html",
+            "changes.html",
+            {
+                "changes": batch,
+                "made_count": made,
+                "planned_count": len(model.changes) - made,
+                "page_number": number,
+                "page_count": len(batches),
+                "page_base": "changes/",
+            },
+        )
+        for number, batch in enumerate(batches, start=1)
+    ]
+
+
 def group_pages(model: SiteModel) -> list[Page]:
     """A page per provider kind and per area: the providers index, filtered, without JavaScript."""
     pages = []
@@ -333,7 +355,6 @@ def plan_pages(model: SiteModel) -> list[Page]:
             "providers.html",
             {"providers": sorted(commons.providers, key=lambda p: (p.name.lower(), p.id))},
         ),
-        Page("changes/index.html", "changes.html", {"changes": model.changes}),
         Page("contribute/index.html", "contribute.html", {"form": model.form}),
         # Served for any missing address, at any depth: links must be root-relative.
         Page(
@@ -347,6 +368,7 @@ def plan_pages(model: SiteModel) -> list[Page]:
     for provider in commons.providers:
         pages.extend(provider_pages(model, provider))
     pages.extend(story_page(model, story) for story in commons.stories)
+    pages.extend(changes_pages(model))
     pages.extend(group_pages(model))
     pages.extend(tag_pages(model))
     pages.extend(contributor_pages(model))
