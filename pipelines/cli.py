@@ -298,11 +298,11 @@ def export(data_dir: Path, output_dir: Path, diff_paths: tuple[Path, Path] | Non
         click.echo(difference.render(), nl=False)
         return
     from pipelines.export import export_package
-    from pipelines.load import load_dataset
+    from pipelines.load import DEFAULT_CACHE_DIR, load_dataset
     from pipelines.problems import render_text
     from pipelines.validate import validate_dataset
 
-    validation = validate_dataset(load_dataset(data_dir))
+    validation = validate_dataset(load_dataset(data_dir, cache_dir=DEFAULT_CACHE_DIR))
     if validation.report.errors or validation.commons is None:
         click.echo(render_text(validation.report), err=True, nl=False)
         click.echo(f"export failed: the data has errors; {output_dir} was left as it was", err=True)
