@@ -156,6 +156,10 @@ def render_json(report: Report) -> str:
 MARKDOWN_LIMIT = 65536
 MARKDOWN_MARKER = "<!-- feedback-commons-report -->"
 _MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+!|~&"
+# Bidirectional controls and other invisible characters that could disguise text.
+_INVISIBLE = frozenset(
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\r\t\x00"
+)
 
 
 def escape_markdown(text: str) -> str:
@@ -166,6 +170,8 @@ def escape_markdown(text: str) -> str:
             out.append(f"&#{ord(char)};")
         elif char == "@":
             out.append("@\u200b")  # never a mention
+        elif char in _INVISIBLE:
+            out.append(f"⟨U+{ord(char):04X}⟩")  # shown, never reordering the comment's text
         else:
             out.append(char)
     return "".join(out)

@@ -182,7 +182,12 @@ def test_docs_url() -> None:
 
 @pytest.mark.parametrize(
     ("text", "escaped"),
-    [("<3", "&#60;3"), ("{{ x }}", "&#123;&#123; x &#125;&#125;"), ("@bob", "@\u200bbob")],
+    [
+        ("<3", "&#60;3"),
+        ("{{ x }}", "&#123;&#123; x &#125;&#125;"),
+        ("@bob", "@\u200bbob"),
+        ("abc\u202edef", "abc⟨U+202E⟩def"),
+    ],
 )
 def test_escape_markdown(text: str, escaped: str) -> None:
     assert escape_markdown(text) == escaped
