@@ -91,35 +91,39 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
 
     log.info("writing JSON, Parquet and SQLite")
     database = f"{DATABASE}.db"
-    # SQLite does its inserting and indexing with the GIL released: let it run beside the rest.
+    archive = f"{name}.zip"
+    moment = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).timetuple()[:6]
+    # SQLite and zlib do their work with the GIL released: SQLite runs beside the JSON and
+    # Parquet writers, and the zip (which leaves out providers/) beside the provider files.
     with ThreadPoolExecutor(max_workers=1) as pool:
         sqlite_done = pool.submit(write_sqlite, tables, folder / database)
         lines = {t.name: encode_rows(t.data) for t in tables}
         for table in tables:
             write_json(lines[table.name], folder / "json" / f"{table.name}.json")
             write_parquet(table, folder / "parquet" / f"{table.name}.parquet")
-        log.info("writing per-provider files")
-        write_provider_files({t.name: t for t in tables}, lines, commons, folder / "providers")
+        (folder / "metadata.json").write_bytes(
+            dump_json(datasette_metadata(commons.instance, tables, DATABASE))
+        )
+        (folder / "CITATION.cff").write_bytes(citation_cff(commons.instance, version, created))
         sqlite_done.result()
-    (folder / "metadata.json").write_bytes(
-        dump_json(datasette_metadata(commons.instance, tables, DATABASE))
-    )
-    (folder / "CITATION.cff").write_bytes(citation_cff(commons.instance, version, created))
 
-    downloads = [
-        _download(folder, DESCRIPTOR, "Data package descriptor (Frictionless v2)", digests)
-    ]
-    downloads += [_download(folder, f"{t.name}.csv", t.title, digests) for t in tables]
-    downloads += [_download(folder, f"json/{t.name}.json", t.title, digests) for t in tables]
-    downloads += [_download(folder, f"parquet/{t.name}.parquet", t.title, digests) for t in tables]
-    downloads.append(_download(folder, database, "Every table, with full-text search", digests))
-    downloads.append(_download(folder, "metadata.json", "Datasette metadata", digests))
-    downloads.append(_download(folder, "CITATION.cff", "How to cite this version", digests))
+        downloads = [
+            _download(folder, DESCRIPTOR, "Data package descriptor (Frictionless v2)", digests)
+        ]
+        downloads += [_download(folder, f"{t.name}.csv", t.title, digests) for t in tables]
+        downloads += [_download(folder, f"json/{t.name}.json", t.title, digests) for t in tables]
+        downloads += [
+            _download(folder, f"parquet/{t.name}.parquet", t.title, digests) for t in tables
+        ]
+        downloads.append(_download(folder, database, "Every table, with full-text search", digests))
+        downloads.append(_download(folder, "metadata.json", "Datasette metadata", digests))
+        downloads.append(_download(folder, "CITATION.cff", "How to cite this version", digests))
 
-    log.info("writing the zip")
-    archive = f"{name}.zip"
-    moment = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).timetuple()[:6]
-    write_zip(folder, {d.path: d.sha256 for d in downloads}, folder / archive, moment)
+        log.info("writing the zip and per-provider files")
+        members = {d.path: d.sha256 for d in downloads}
+        zip_done = pool.submit(write_zip, folder, members, folder / archive, moment)
+        write_provider_files({t.name: t for t in tables}, lines, commons, folder / "providers")
+        zip_done.result()
     downloads.insert(0, _download(folder, archive, "Everything above in one zip", digests))
 
     source = {t.name: t.path for t in package.tables}
