@@ -15,7 +15,12 @@ from pipelines.website.feeds import (
     atom_feed,
     fallback_updated,
 )
-from pipelines.website.generator import PLAN_CONTEXT, SITE_SETTING, write_if_changed
+from pipelines.website.generator import (
+    PLAN_CONTEXT,
+    PREVIOUS_SETTING,
+    SITE_SETTING,
+    write_if_changed,
+)
 from pipelines.website.model import Page, SiteModel
 from pipelines.website.sitemap import sitemaps
 
@@ -89,5 +94,11 @@ class FilesGenerator(Generator):
         output = Path(self.output_path)
         files = site_files(model, addresses)
         files[VEGA_RUNTIME] = vega_runtime()
-        written = sum(write_if_changed(output / path, content) for path, content in files.items())
+        # As for pages: an unchanged file is hard-linked from the previous build, not written.
+        previous_setting = self.settings.get(PREVIOUS_SETTING)
+        previous = Path(previous_setting) if previous_setting else None
+        written = sum(
+            write_if_changed(output / path, content, previous / path if previous else None)
+            for path, content in files.items()
+        )
         log.info("wrote %d of %d feeds, sitemaps and scripts", written, len(files))
