@@ -488,7 +488,8 @@ def load_dataset(
 def _total(content: list[tuple[str, bytes]]) -> str:
     total = hashlib.sha256()
     for shown, digest in content:
-        total.update(shown.encode() + b"\0" + digest)
+        # surrogateescape: a file name that is not UTF-8 is still hashed, never a crash
+        total.update(shown.encode("utf-8", "surrogateescape") + b"\0" + digest)
     return total.hexdigest()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -41,6 +42,31 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     return f'"{text}"'
 
 
+# Characters that would break a report's lines or could not be written as UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+
+
+def _shown_control(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\n":
+        return "⏎"
+    if "\ud800" <= char <= "\udfff":  # a byte of a file name that is not UTF-8
+        return f"\\x{ord(char) - 0xDC00:02x}" if ord(char) >= 0xDC80 else "\ufffd"
+    return f"\\u{ord(char):04x}"
+
+
+def printable(problem: Problem) -> Problem:
+    """The problem with every control character and undecodable byte in its text made
+    visible: a file name or key holding a line break cannot forge a line of the report."""
+    values = (problem.path, problem.field, problem.expected, problem.got, problem.fix)
+    if not any(_CONTROL.search(value) for value in values):
+        return problem
+    path, field_name, expected, got, fix = (_CONTROL.sub(_shown_control, v) for v in values)
+    return Problem(
+        path, problem.line, field_name, problem.code, expected, got, fix, problem.severity
+    )
+
+
 @dataclass(frozen=True)
 class Report:
     """Every problem found in one run, sorted, with what was checked."""
@@ -53,7 +79,11 @@ class Report:
     def of(
         cls, problems: Iterable[Problem], files_checked: int, accepted: Iterable[Problem] = ()
     ) -> Report:
-        return cls(tuple(sorted(set(problems))), files_checked, tuple(sorted(set(accepted))))
+        return cls(
+            tuple(sorted({printable(p) for p in problems})),
+            files_checked,
+            tuple(sorted({printable(p) for p in accepted})),
+        )
 
     @property
     def errors(self) -> tuple[Problem, ...]:

@@ -109,7 +109,7 @@ def test_github_annotation_message_never_breaks_its_line() -> None:
     raw = Problem("a.yaml", 1, "f", "c", "x\ny", "1\r\n::error::injected", "z", "warning")
     lines = render_github(Report.of([raw], 1)).splitlines()
     assert lines[0].startswith("::warning file=a.yaml,line=1,title=f%3A c::")
-    assert "%0D%0A::error::injected" in lines[0]
+    assert lines[0].endswith("got 1\\u000d⏎::error::injected%0Ahow to fix: z")
     assert len(lines) == 2  # the annotation and the summary
 
 
@@ -216,3 +216,10 @@ def test_cli_strict_fails_on_warnings(sample: Path, strict: list[str], exit_code
     result = CliRunner().invoke(main, ["validate", "--data", str(sample), *strict])
     assert result.exit_code == exit_code
     assert result.stdout.endswith("1 warning in 1 file (18 files checked)\n")
+
+
+def test_control_characters_and_undecodable_bytes_are_made_visible() -> None:
+    raw = Problem("a\udcffb\nc.yaml", 0, "k\x1bey", "wrong-file-type", "x", "y", "z")
+    (shown,) = Report.of([raw], 1).problems
+    assert (shown.path, shown.field) == ("a\\xffb⏎c.yaml", "k\\u001bey")
+    assert render_text(Report.of([raw], 1)).splitlines()[0].startswith("a\\xffb⏎c.yaml: error:")

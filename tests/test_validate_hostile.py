@@ -103,3 +103,15 @@ def test_the_child_process_runs_this_checkout() -> None:
         check=True,
     )
     assert Path(result.stdout).resolve().parent == ROOT / "pipelines"
+
+
+def test_file_names_that_are_not_utf8_or_hold_line_breaks(sample: Path) -> None:
+    folder = bytes(sample / "stories/2026")
+    with open(folder + b"/bad\xff.yaml", "wb") as handle:
+        handle.write(b"id: x\n")
+    with open(folder + b"/two\nlines.txt", "wb") as handle:
+        handle.write(b"id: x\n")
+    exit_code, report = validate_in_child(sample)
+    assert exit_code == 1
+    paths = sorted({path for path, _, _ in codes(report)})
+    assert paths == ["sample/stories/2026/bad\\xff.yaml", "sample/stories/2026/two⏎lines.txt"]
