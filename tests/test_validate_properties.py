@@ -128,3 +128,19 @@ def test_arbitrary_unicode_as_story_text_never_crashes(tmp_path: Path, text: str
 @given(raw=st.binary(max_size=200))
 def test_arbitrary_bytes_never_crash(tmp_path: Path, raw: bytes) -> None:
     check(fresh(tmp_path), raw)
+
+
+FILE_NAMES = st.binary(min_size=1, max_size=40).filter(
+    lambda name: b"/" not in name and b"\x00" not in name and name not in (b".", b"..")
+)
+
+
+@SETTINGS
+@given(name=FILE_NAMES)
+def test_arbitrary_file_names_never_crash(tmp_path: Path, name: bytes) -> None:
+    data = fresh(tmp_path)
+    with open(bytes(data / "stories/2026") + b"/" + name, "wb") as handle:
+        handle.write(b"id: x\n")
+    result = CliRunner().invoke(main, ["validate", "--data", str(data), "--format", "json"])
+    assert result.exit_code in (0, 1), (result.exit_code, result.output, result.exception)
+    json.loads(result.stdout)
