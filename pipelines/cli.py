@@ -147,7 +147,7 @@ def validate(
         raise click.UsageError("--author needs --since: the author is only checked for changes")
     if since is not None:
         try:
-            validation = validate_since(data_dir, since, author)
+            validation = validate_since(data_dir, since, author, cache_dir=DEFAULT_CACHE_DIR)
         except ChangeError as error:
             raise OperatorError(str(error)) from error
         if author is None and not click.get_current_context().meta.get("quiet"):
