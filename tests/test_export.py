@@ -592,3 +592,30 @@ def test_a_zip_past_4_gib_is_written_as_zip64(
     assert big.testzip() is None
     assert big.namelist() == small.namelist()
     assert [big.read(n) for n in big.namelist()] == [small.read(n) for n in small.namelist()]
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 bytes"),
+        (999, "999 bytes"),
+        (12_500, "12.5 kB"),
+        (3_140_000, "3.1 MB"),
+        (2 * 10**9, "2.0 GB"),
+    ],
+)
+def test_download_sizes_read_as_people_read_them(size: int, shown: str) -> None:
+    from pipelines.website.data_page import human_size
+
+    assert human_size(size) == shown
+
+
+def test_constraints_are_listed_in_plain_words() -> None:
+    from pipelines.website.data_page import constraint_words
+
+    field = {
+        "name": "score",
+        "type": "integer",
+        "constraints": {"required": True, "minimum": 1, "maximum": 5, "enum": [1, 2]},
+    }
+    assert constraint_words(field) == ("required", "one of: 1, 2", "at least 1", "at most 5")
