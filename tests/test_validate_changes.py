@@ -214,3 +214,21 @@ def test_a_pull_request_cannot_list_its_own_author_as_a_responder(repo: Path) ->
     git(repo, "add", "data/responders.csv")
     git(repo, "commit", "--quiet", "-m", "a maintainer lists mallory")
     assert check(author="mallory", base="HEAD") == []
+
+
+def test_stories_added_to_the_base_later_are_not_deletions(repo: Path) -> None:
+    git(repo, "checkout", "--quiet", "-b", "pr")
+    (repo / "data/stories/2026/2026-06-01-new001.yaml").write_text(NEW_STORY)
+    commit_all(repo, "a story on the pull request's branch")
+    git(repo, "checkout", "--quiet", "main")
+    later = NEW_STORY.replace("2026-06-01-new001", "2026-06-05-main01")
+    (repo / "data/stories/2026/2026-06-05-main01.yaml").write_text(
+        later.replace("submitted: 2026-06-01", "submitted: 2026-06-05")
+    )
+    log = repo / "data/moderation.csv"
+    log.write_text(
+        log.read_text() + "2026-06-05,2026-06-05-main01,edited,legal,sample-moderator,\n"
+    )
+    commit_all(repo, "main moves on")
+    git(repo, "checkout", "--quiet", "pr")
+    assert check() == []

@@ -74,14 +74,20 @@ def read_changes(
     moderation_path: str = "moderation.csv",
     responders_path: str = "responders.csv",
 ) -> ChangeSet:
-    """The files added, modified and deleted under data_dir since base (committed or not)."""
+    """The files added, modified and deleted under data_dir (committed or not) since the
+    commit where HEAD's history left base (git merge-base), or since base itself when they
+    share no history."""
     found = _git(data_dir, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
     if found.returncode != 0:
         raise ChangeError(
             f"{base!r} is not a revision git knows in {data_dir}: fetch it first "
             "(actions/checkout with fetch-depth: 0), or pass a branch, tag or commit"
         )
-    diff = _git(data_dir, "diff", "--name-status", "--no-renames", "--relative", "-z", base)
+    # Compare with where this branch left REF (as a pull request's diff does), so that
+    # stories added to REF since then do not count as deleted here.
+    fork_point = _git(data_dir, "merge-base", base, "HEAD")
+    since = fork_point.stdout.decode().strip() if fork_point.returncode == 0 else base
+    diff = _git(data_dir, "diff", "--name-status", "--no-renames", "--relative", "-z", since)
     if diff.returncode != 0:
         raise ChangeError(f"git diff failed: {diff.stderr.decode(errors='replace').strip()}")
     added: set[str] = set()
@@ -104,8 +110,8 @@ def read_changes(
         frozenset(added),
         frozenset(modified),
         frozenset(deleted),
-        _at_base(data_dir, base, moderation_path),
-        _at_base(data_dir, base, responders_path),
+        _at_base(data_dir, since, moderation_path),
+        _at_base(data_dir, since, responders_path),
     )
 
 
