@@ -90,7 +90,7 @@ def build_all(
     log.info("aggregating")
     aggregates = aggregate_dataset(commons)
     log.info("charting")
-    charts = build_charts(commons, aggregates)
+    charts = build_charts(commons, aggregates, cache_dir=cache_dir)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:

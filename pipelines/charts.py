@@ -7,9 +7,14 @@ its own small data to it in the browser. No per-page Altair call, so 2,000 provi
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -40,6 +45,15 @@ class Chart:
     summary: str  # one or two sentences saying what the chart shows
     values: tuple[dict[str, Any], ...]  # the rows bound to the spec's named data
     table: ChartTable
+    svg: str | None = None  # drawn at build time, for site-wide charts only
+
+    @property
+    def svg_path(self) -> str | None:
+        """Where the website writes the SVG: named by its content, so caches never go stale."""
+        if self.svg is None:
+            return None
+        digest = hashlib.sha256(self.svg.encode("utf-8")).hexdigest()[:16]
+        return f"theme/charts/{self.kind}-{digest}.svg"
 
     @property
     def max_value(self) -> float:
@@ -262,10 +276,50 @@ def summary_charts(summary: Summary) -> tuple[Chart, ...]:
     return tuple(c for c in charts if c is not None)
 
 
-def build_charts(commons: Commons, aggregates: Aggregates) -> Charts:
-    """Every chart of the site: the specs once, and each page's data, table and summary."""
+STATIC_WIDTH = 640  # pixels: the SVG scales down with the page
+
+
+def static_svg(chart: Chart, spec: dict[str, Any], cache_dir: Path | None) -> str:
+    """The chart as SVG, drawn by vl-convert; cached under cache_dir by the hash of its input.
+
+    Only the few site-wide charts are drawn so: every provider's chart would cost a
+    vl-convert call each.
+    """
+    import vl_convert
+
+    whole = {
+        **spec,
+        "data": {"values": list(chart.values)},
+        "width": STATIC_WIDTH,
+        "autosize": {"type": "pad"},
+    }
+    key = hashlib.sha256(
+        json.dumps([metadata.version("vl-convert-python"), whole], sort_keys=True).encode("utf-8")
+    ).hexdigest()
+    cached = cache_dir / "charts" / f"{key}.svg" if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    svg = str(vl_convert.vegalite_to_svg(whole))
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+        partial.write_text(svg, encoding="utf-8")
+        partial.replace(cached)
+    return svg
+
+
+def build_charts(commons: Commons, aggregates: Aggregates, cache_dir: Path | None = None) -> Charts:
+    """Every chart of the site: the specs once, and each page's data, table and summary.
+
+    Site-wide charts are also drawn as SVG for readers without JavaScript (cached in
+    cache_dir when given).
+    """
     specs = template_specs()
-    site = [site_trend_chart(aggregates.site)]
+    site = [
+        dataclasses.replace(chart, svg=static_svg(chart, specs[chart.kind], cache_dir))
+        for chart in (site_trend_chart(aggregates.site),)
+        if chart is not None
+    ]
     providers = {p.id: summary_charts(aggregates.providers[p.id]) for p in commons.providers}
     log.info("%d providers with charts", sum(1 for c in providers.values() if c))
     return Charts(specs=specs, site=tuple(c for c in site if c is not None), providers=providers)

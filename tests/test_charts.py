@@ -80,3 +80,27 @@ def test_site_trend(commons: Commons) -> None:
         ("April 2026", "1"),
     )
     assert site.summary == "7 stories shared over 4 months; the most in January 2026, with 3."
+
+
+def test_site_charts_are_drawn_once_and_cached(
+    commons: Commons, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vl_convert
+
+    aggregates = aggregate_dataset(commons)
+    (first,) = build_charts(commons, aggregates, cache_dir=tmp_path).site
+    assert first.svg is not None and first.svg.startswith("<svg")
+    assert first.svg_path is not None
+    assert first.svg_path.startswith("theme/charts/site-trend-") and first.svg_path.endswith(".svg")
+    assert len(list((tmp_path / "charts").glob("*.svg"))) == 1
+    # Provider charts are never drawn at build time.
+    assert all(
+        c.svg is None for cs in build_charts(commons, aggregates).providers.values() for c in cs
+    )
+
+    def refuse(spec: object) -> str:
+        raise AssertionError("drawn again although cached")
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", refuse)
+    (again,) = build_charts(commons, aggregates, cache_dir=tmp_path).site
+    assert again.svg == first.svg

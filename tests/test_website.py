@@ -464,6 +464,9 @@ def test_home_page(sample_site: Path) -> None:
         "Mean overall rating": "3.8 out of 5, from 6 ratings",
     }
     assert [s["data-chart"] for s in soup.select("section[data-chart]")] == ["site-trend"]
+    static = soup.select_one("section[data-chart='site-trend'] img.chart-static")
+    assert static["alt"] == ""
+    assert (sample_site / static["src"]).read_text(encoding="utf-8").startswith("<svg")
     assert (
         len(
             soup.select(

@@ -61,7 +61,7 @@ def feeds(model: SiteModel) -> list[Feed]:
 
 
 def site_files(model: SiteModel, addresses: list[str]) -> dict[str, bytes]:
-    """Every feed and sitemap file, by the path to write it at."""
+    """Every feed and sitemap file and static chart, by the path to write it at."""
     instance = model.commons.instance
     provider_names = {p.id: p.name for p in model.providers.values()}
     tag_names = {t.id: t.name for t in model.tags.values()}
@@ -71,6 +71,9 @@ def site_files(model: SiteModel, addresses: list[str]) -> dict[str, bytes]:
         for feed in feeds(model)
     }
     files.update(sitemaps(addresses, instance))
+    for chart in model.charts.site:
+        if chart.svg is not None and chart.svg_path is not None:
+            files[chart.svg_path] = chart.svg.encode("utf-8")
     return files
 
 
