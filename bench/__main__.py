@@ -20,6 +20,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -40,6 +41,7 @@ class Step:
     peak_mb: list[float] = field(default_factory=list)
     note: str = ""
     skipped: str = ""
+    stories: int = 0  # how many stories the step ran on
 
     @property
     def median(self) -> float:
@@ -168,6 +170,12 @@ def run(args: argparse.Namespace) -> list[Step]:
     data = prepare(work, stories, providers, args.seed)
     steps: list[Step] = []
 
+    def record(step: Step) -> None:
+        # Saved after every step, so a run cut short still leaves what it measured.
+        step.stories = step.stories or stories
+        steps.append(step)
+        save(args, steps)
+
     def clean(*names: str) -> object:
         def before(_number: int) -> None:
             for name in names:
@@ -179,19 +187,19 @@ def run(args: argparse.Namespace) -> list[Step]:
     build = feedback("build", "--data", "data", "--output", "output")
     step = Step("validate-cold", "full validation, no cache (a fresh CI runner)")
     run_step(step, validate, work, runs, clean(".cache"))
-    steps.append(step)
+    record(step)
     step = Step("validate-warm", "full validation, parse cache from an earlier run")
     run_step(step, validate, work, runs)
-    steps.append(step)
+    record(step)
     step = Step("build-clean", "full build from a clean checkout: no output, no cache")
     run_step(step, build, work, runs, clean("output", ".cache"))
-    steps.append(step)
+    record(step)
     step = Step("rebuild-one-story", "rebuild after adding one story")
     run_step(step, build, work, runs, lambda n: add_story(data, n))
-    steps.append(step)
+    record(step)
     step = Step("rebuild-no-change", "rebuild with nothing changed")
     run_step(step, build, work, runs)
-    steps.append(step)
+    record(step)
 
     step = Step("validate-since", "`feedback validate --since` with one new committed story")
     if has_option("validate", "--since", work):
@@ -210,7 +218,7 @@ def run(args: argparse.Namespace) -> list[Step]:
         )
     else:
         step.skipped = "feedback validate has no --since option in this checkout"
-    steps.append(step)
+    record(step)
 
     step = Step("export", "export of the data package")
     if has_option("export", "--output", work):
@@ -223,7 +231,7 @@ def run(args: argparse.Namespace) -> list[Step]:
         )
     else:
         step.skipped = "feedback export does not exist in this checkout"
-    steps.append(step)
+    record(step)
 
     step = Step("search-index", "search indexing of the built site (also part of the build)")
     if (ROOT / "pipelines" / "search.py").is_file():
@@ -239,11 +247,15 @@ def run(args: argparse.Namespace) -> list[Step]:
             step.skipped = f"search indexing failed here: {str(error).splitlines()[0]}"
     else:
         step.skipped = "pipelines/search.py does not exist in this checkout"
-    steps.append(step)
+    record(step)
 
     limit = min(stories, args.baseline_stories or stories)
     baseline_runs = args.baseline_runs or (runs if limit <= 10000 else 1)
-    step = Step("baseline", f"plain Pelican, one Markdown article per story ({limit} stories)")
+    step = Step(
+        "baseline",
+        f"plain Pelican, one Markdown article per story ({limit} stories)",
+        stories=limit,
+    )
     articles = baseline_content(data, work / "baseline" / "content", limit)
     (work / "baseline" / "settings.py").write_text(
         'SITENAME = "Baseline"\nPATH = "content"\nTIMEZONE = "UTC"\nLOAD_CONTENT_CACHE = False\n',
@@ -257,7 +269,7 @@ def run(args: argparse.Namespace) -> list[Step]:
         lambda _n: shutil.rmtree(work / "baseline" / "out", ignore_errors=True),
     )
     step.note = f"{articles} articles, {baseline_runs} run(s), default theme"
-    steps.append(step)
+    record(step)
     if not args.keep:
         shutil.rmtree(work)
     return steps
@@ -303,10 +315,11 @@ def extrapolation() -> list[str]:
     small, large = RESULTS / "bench-10000.json", RESULTS / "bench-100000.json"
     if not (small.is_file() and large.is_file()):
         return ["Run `make bench SIZE=10000` and `make bench` to see the 1,000,000 extrapolation."]
-    a = {s["name"]: s for s in json.loads(small.read_text())["steps"]}
-    b = {s["name"]: s for s in json.loads(large.read_text())["steps"]}
+    a = _steps(json.loads(small.read_text()))
+    b = _steps(json.loads(large.read_text()))
     lines = [
-        "| step | 10k s | 100k s | growth exponent | 1M s (extrapolated) | 100k MB | 1M MB (extrapolated) |",
+        "| step | small s (stories) | large s (stories) | growth exponent | 1M s (extrapolated) "
+        "| large MB | 1M MB (extrapolated) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, step in b.items():
@@ -314,20 +327,34 @@ def extrapolation() -> list[str]:
             continue
         t10, t100 = statistics.median(a[name]["seconds"]), statistics.median(step["seconds"])
         m10, m100 = max(a[name]["peak_mb"]), max(step["peak_mb"])
-        if a[name]["what"] != step["what"]:
-            continue  # e.g. a baseline measured on a capped number of stories
-        exponent = math.log10(t100 / t10) if t10 > 0 and t100 > 0 else math.nan
-        memory_exponent = math.log10(m100 / m10) if m10 > 0 and m100 > 0 else math.nan
+        n10, n100 = a[name]["stories"], step["stories"]
+        if n100 <= n10:
+            continue  # e.g. a baseline measured on the same capped number of stories
+        scale = math.log10(n100 / n10)
+        exponent = math.log10(t100 / t10) / scale if t10 > 0 and t100 > 0 else math.nan
+        memory_exponent = math.log10(m100 / m10) / scale if m10 > 0 and m100 > 0 else math.nan
+        ahead = math.log10(1_000_000 / n100)
         lines.append(
-            f"| {name} | {t10:.1f} | {t100:.1f} | {exponent:.2f} | {t100 * 10**exponent:.0f} | "
-            f"{m100:.0f} | {m100 * 10**memory_exponent:.0f} |"
+            f"| {name} | {t10:.1f} ({n10}) | {t100:.1f} ({n100}) | {exponent:.2f} | "
+            f"{t100 * 10 ** (exponent * ahead):.0f} | {m100:.0f} | "
+            f"{m100 * 10 ** (memory_exponent * ahead):.0f} |"
         )
     return lines
 
 
+def _steps(stored: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A results file's steps by name, each with the number of stories it was measured on."""
+    out = {}
+    for step in stored["steps"]:
+        counted = re.search(r"\((\d+) stories\)", step["what"])
+        step.setdefault("stories", int(counted.group(1)) if counted else stored["args"]["stories"])
+        out[step["name"]] = step
+    return out
+
+
 def report(args: argparse.Namespace, steps: list[Step]) -> str:
     by_name = {s.name: s for s in steps}
-    ours, baseline = by_name["build-clean"], by_name["baseline"]
+    ours, baseline = by_name.get("build-clean"), by_name.get("baseline")
     lines = [
         f"# Benchmark: {args.stories} stories",
         "",
@@ -341,7 +368,7 @@ def report(args: argparse.Namespace, steps: list[Step]) -> str:
         *table(steps),
         "",
     ]
-    if baseline.seconds and ours.seconds:
+    if ours and baseline and baseline.seconds and ours.seconds:
         baseline_stories = min(args.stories, args.baseline_stories or args.stories)
         if baseline_stories == args.stories:
             lines.append(
@@ -380,11 +407,29 @@ def main() -> None:
         help="Runs of the slow baseline. Default: --runs up to 10000 stories, else 1.",
     )
     parser.add_argument("--keep", action="store_true", help="Keep the workspace. Default: off.")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="Rewrite bench-N.md from the stored bench-N.json without measuring. Default: off.",
+    )
     args = parser.parse_args()
+    if args.report_only:
+        stored = json.loads((RESULTS / f"bench-{args.stories}.json").read_text(encoding="utf-8"))
+        args = argparse.Namespace(**stored["args"])
+        steps = [Step(**step) for step in _steps(stored).values()]
+        text = report(args, steps)
+        (RESULTS / f"bench-{args.stories}.md").write_text(text, encoding="utf-8")
+        sys.stdout.write(text)
+        return
     try:
-        steps = run(args)
+        run(args)
     except BenchError as error:
         sys.exit(f"bench: {error}")
+    sys.stdout.write((RESULTS / f"bench-{args.stories}.md").read_text(encoding="utf-8"))
+
+
+def save(args: argparse.Namespace, steps: list[Step]) -> None:
+    """Write bench-N.json and bench-N.md with the steps measured so far."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"bench-{args.stories}.json").write_text(
         json.dumps(
@@ -395,9 +440,7 @@ def main() -> None:
         + "\n",
         encoding="utf-8",
     )
-    text = report(args, steps)
-    (RESULTS / f"bench-{args.stories}.md").write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
+    (RESULTS / f"bench-{args.stories}.md").write_text(report(args, steps), encoding="utf-8")
 
 
 if __name__ == "__main__":
