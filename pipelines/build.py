@@ -159,14 +159,17 @@ def stamp_key(data_digest: str, settings: Path) -> str:
 
 def _listing(output_dir: Path) -> list[list[Any]]:
     """Every file under output_dir with its size, inode and mtime: what a later build checks."""
+    cut = len(str(output_dir)) + 1
     found = []
-    for folder, _dirs, names in os.walk(output_dir):
-        for name in names:
-            path = os.path.join(folder, name)
-            info = os.stat(path)
-            found.append(
-                [os.path.relpath(path, output_dir), info.st_size, info.st_ino, info.st_mtime_ns]
-            )
+    folders = [str(output_dir)]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                else:
+                    info = entry.stat(follow_symlinks=False)
+                    found.append([entry.path[cut:], info.st_size, info.st_ino, info.st_mtime_ns])
     return sorted(found)
 
 
