@@ -8,9 +8,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +20,7 @@ from pipelines.export import export_package
 from pipelines.load import input_digest, load_dataset
 from pipelines.problems import Problem, Report
 from pipelines.search import SearchError, build_search_index
+from pipelines.staging import staged_dir
 from pipelines.validate import validate_dataset
 from pipelines.website import WebsiteError, build_website, source_folders
 
@@ -53,18 +52,6 @@ class BuildResult:
         )
 
 
-def replace_dir(new: Path, target: Path) -> None:
-    """Put new where target is, leaving no moment without a complete folder where possible."""
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def build_all(
     data_dir: Path, output_dir: Path, settings: Path, cache_dir: Path | None = None
 ) -> BuildResult:
@@ -91,31 +78,25 @@ def build_all(
     aggregates = aggregate_dataset(commons)
     log.info("charting")
     charts = build_charts(commons, aggregates, cache_dir=cache_dir)
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
-        log.info("exporting the data package")
-        data_release = export_package(commons, data_dir, staging / "data")
-        log.info("rendering the site")
-        website = build_website(
-            commons,
-            aggregates,
-            staging,
-            settings,
-            charts=charts,
-            package=dataset.package,
-            previous=output_dir if output_dir.is_dir() else None,
-            data_release=data_release,
-        )
-        log.info("indexing the site for search")
-        build_search_index(staging)
-        replace_dir(staging, output_dir)
+        with staged_dir(output_dir) as staging:
+            log.info("exporting the data package")
+            data_release = export_package(commons, data_dir, staging / "data")
+            log.info("rendering the site")
+            website = build_website(
+                commons,
+                aggregates,
+                staging,
+                settings,
+                charts=charts,
+                package=dataset.package,
+                previous=output_dir if output_dir.is_dir() else None,
+                data_release=data_release,
+            )
+            log.info("indexing the site for search")
+            build_search_index(staging)
     except (WebsiteError, SearchError) as error:
-        shutil.rmtree(staging, ignore_errors=True)
         raise BuildFailed(str(error)) from error
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     result = BuildResult(
         output_dir, len(commons.stories), len(commons.providers), website.pages, validation.report
     )

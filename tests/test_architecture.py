@@ -21,6 +21,7 @@ LEAVES = {
     "pipelines.config",
     "pipelines.package",
     "pipelines.yamlfile",
+    "pipelines.staging",
 }
 STAGES = [
     "pipelines.load",

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from pipelines.export.release import (
 )
 from pipelines.package import read_source_package
 from pipelines.records import Commons
+from pipelines.staging import staged_dir
 
 log = logging.getLogger(__name__)
 
@@ -145,19 +144,6 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
 
 def export_package(commons: Commons, data_dir: Path, output_dir: Path) -> DataRelease:
     """Write the package into a fresh folder and put it at output_dir only when complete."""
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
-    staging.chmod(0o755)  # mkdtemp's 0700 would follow the folder onto the web server
-    try:
+    with staged_dir(output_dir) as staging:
         release = write_package(commons, data_dir, staging)
-        old = output_dir.with_name(f".{output_dir.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        if output_dir.exists():
-            output_dir.rename(old)
-        staging.rename(output_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return release
