@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from pipelines.cli import main as cli_main
-from pipelines.package import SourcePackage, read_source_package
+from pipelines.package import SourcePackage, constraint_words, read_source_package
 from pipelines.validate.codes import CODES
 
 log = logging.getLogger(__name__)
@@ -93,31 +93,6 @@ def problems_page() -> str:
     return "\n".join(lines)
 
 
-def _constraints(field: dict[str, Any]) -> str:
-    constraints = field.get("constraints", {})
-    parts = []
-    if "enum" in constraints:
-        words = [
-            "true" if v is True else "false" if v is False else str(v) for v in constraints["enum"]
-        ]
-        parts.append("one of " + ", ".join(f"`{w}`" for w in words))
-    if "minimum" in constraints:
-        parts.append(f"at least {constraints['minimum']}")
-    if "maximum" in constraints:
-        parts.append(f"at most {constraints['maximum']}")
-    if "minLength" in constraints:
-        parts.append(f"at least {constraints['minLength']} characters")
-    if "maxLength" in constraints:
-        parts.append(f"at most {constraints['maxLength']} characters")
-    if "pattern" in constraints:
-        parts.append(f"pattern `{constraints['pattern']}`")
-    if constraints.get("unique"):
-        parts.append("unique")
-    if "format" in field:
-        parts.append(f"format {field['format']}")
-    return "; ".join(parts)
-
-
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -152,7 +127,7 @@ def data_dictionary_page(package: SourcePackage) -> str:
             required = "yes" if field.get("constraints", {}).get("required") else ""
             lines.append(
                 f"| `{field['name']}` | {field.get('type', 'string')} | {required} | "
-                f"{_cell(_constraints(field))} | {_cell(field.get('description', ''))} |"
+                f"{_cell('; '.join(w for w in constraint_words(field) if w != 'required'))} | {_cell(field.get('description', ''))} |"
             )
         keys = []
         if table.primary_key:

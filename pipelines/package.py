@@ -134,3 +134,28 @@ def read_source_package(data_dir: Path) -> SourcePackage:
             )
         )
     return SourcePackage(descriptor, tuple(tables))
+
+
+def constraint_words(field: dict[str, Any]) -> tuple[str, ...]:
+    """A field's constraints in plain words, in a fixed order."""
+    c = field.get("constraints", {})
+    words = []
+    if c.get("required"):
+        words.append("required")
+    if c.get("unique"):
+        words.append("unique")
+    if "enum" in c:
+        words.append("one of: " + ", ".join(json.dumps(v) for v in c["enum"]))
+    if "minLength" in c:
+        words.append(f"at least {c['minLength']} characters")
+    if "maxLength" in c:
+        words.append(f"at most {c['maxLength']} characters")
+    if "minimum" in c:
+        words.append(f"at least {c['minimum']}")
+    if "maximum" in c:
+        words.append(f"at most {c['maximum']}")
+    if "pattern" in c:
+        words.append(f"matches the pattern {c['pattern']}")
+    if "format" in field:
+        words.append(f"format {field['format']}")
+    return tuple(words)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from pipelines.export.release import CSV_NOTE, DataRelease, Download
+from pipelines.package import constraint_words
 from pipelines.records import Instance
 from pipelines.website.model import Page, SiteModel
 
@@ -49,29 +49,6 @@ def human_size(size: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
-
-
-def constraint_words(field: dict[str, Any]) -> tuple[str, ...]:
-    """A field's constraints in plain words, in a fixed order."""
-    c = field.get("constraints", {})
-    words = []
-    if c.get("required"):
-        words.append("required")
-    if c.get("unique"):
-        words.append("unique")
-    if "enum" in c:
-        words.append("one of: " + ", ".join(json.dumps(v) for v in c["enum"]))
-    if "minLength" in c:
-        words.append(f"at least {c['minLength']} characters")
-    if "maxLength" in c:
-        words.append(f"at most {c['maxLength']} characters")
-    if "minimum" in c:
-        words.append(f"at least {c['minimum']}")
-    if "maximum" in c:
-        words.append(f"at most {c['maximum']}")
-    if "pattern" in c:
-        words.append(f"matches the pattern {c['pattern']}")
-    return tuple(words)
 
 
 def dictionary(release: DataRelease) -> list[TableEntry]:
