@@ -39,6 +39,9 @@ class Step:
     what: str
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
+    # The 1-minute load average before each run: how busy the machine already was.
+    load: list[float] = field(default_factory=list)
     note: str = ""
     skipped: str = ""
     stories: int = 0  # how many stories the step ran on
@@ -46,6 +49,10 @@ class Step:
     @property
     def median(self) -> float:
         return statistics.median(self.seconds) if self.seconds else math.nan
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else math.nan
 
     @property
     def peak(self) -> float:
@@ -79,9 +86,11 @@ def run_step(step: Step, command: list[str], cwd: Path, runs: int, before: objec
     for number in range(runs):
         if callable(before):
             before(number)
+        step.load.append(os.getloadavg()[0])
         result = measure(command, cwd)
         step.seconds.append(float(result["seconds"]))  # type: ignore[arg-type]
         step.peak_mb.append(float(result["peak_mb"]))  # type: ignore[arg-type]
+        step.cpu_seconds.append(float(result["cpu_seconds"]))  # type: ignore[arg-type]
         found = WROTE.search(str(result["stderr"]))
         if found:
             step.note = f"rewrote {found.group(1)} of {found.group(2)} data pages"
@@ -296,16 +305,21 @@ def machine() -> str:
 
 def table(steps: list[Step]) -> list[str]:
     lines = [
-        "| step | what | median s | runs (s) | peak MB | note |",
-        "| --- | --- | ---: | --- | ---: | --- |",
+        "| step | what | median s | runs (s) | CPU s | peak MB | load before | note |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | --- |",
     ]
     for step in steps:
         if step.skipped:
-            lines.append(f"| {step.name} | {step.what} | – | – | – | skipped: {step.skipped} |")
+            lines.append(
+                f"| {step.name} | {step.what} | – | – | – | – | – | skipped: {step.skipped} |"
+            )
             continue
         runs = ", ".join(f"{s:.1f}" for s in step.seconds)
+        load = f"{max(step.load):.1f}" if step.load else "–"
+        cpu = "–" if math.isnan(step.cpu_median) else f"{step.cpu_median:.1f}"
         lines.append(
-            f"| {step.name} | {step.what} | {step.median:.1f} | {runs} | {step.peak:.0f} | {step.note} |"
+            f"| {step.name} | {step.what} | {step.median:.1f} | {runs} | {cpu} "
+            f"| {step.peak:.0f} | {load} | {step.note} |"
         )
     return lines
 
@@ -363,7 +377,9 @@ def report(args: argparse.Namespace, steps: list[Step]) -> str:
         f"{args.providers or max(1, args.stories // 50)} --seed {args.seed}`. "
         f"Times are medians of {args.runs} runs unless a row says otherwise; peak memory is the "
         "largest single process of the step (forked render workers share memory with their "
-        "parent, so adding them up would overcount).",
+        "parent, so adding them up would overcount). CPU s is user + system time of the "
+        "step's processes; load before is the highest 1-minute load average at the start of "
+        "a run (above 0.5 on 2 cores, other work shared the machine).",
         "",
         *table(steps),
         "",
