@@ -172,6 +172,13 @@ def test_publish_deploys_with_the_pages_actions_one_at_a_time() -> None:
     assert any("feedback build" in str(s.get("run", "")) for s in build["steps"])
 
 
+@pytest.mark.parametrize("name", ["publish", "release"])
+def test_exports_check_out_the_whole_history_and_tags(name: str) -> None:
+    # A shallow clone leaves added_in_commit empty and the version history without releases.
+    (checkout,) = [s for _, s in steps(name) if uses(s, "actions/checkout")]
+    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
+
+
 def test_release_attaches_the_dataset_and_checksums() -> None:
     runs = "\n".join(str(s.get("run", "")) for _, s in steps("release"))
     assert "feedback export --output output/data" in runs
