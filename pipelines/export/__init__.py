@@ -53,7 +53,6 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
         package_name,
     )
     from pipelines.export.formats import (
-        encode_rows,
         sha256_of,
         write_csv,
         write_json,
@@ -61,6 +60,7 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
         write_provider_files,
     )
     from pipelines.export.history import added_in_commits, created_time, release_history
+    from pipelines.export.rows import json_rows
     from pipelines.export.sqlite import write_sqlite
     from pipelines.export.tables import Provenance, build_tables
     from pipelines.load import display_path
@@ -73,32 +73,34 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
     for sub in ("json", "parquet"):
         (folder / sub).mkdir(exist_ok=True)
 
-    log.info("writing %d tables as CSV", len(tables))
     digests: dict[str, str] = {}
-    sizes: dict[str, tuple[int, str]] = {}
-    for table in tables:
-        path = f"{table.name}.csv"
-        write_csv(table, folder / path)
-        digests[path] = sha256_of(folder / path)
-        sizes[path] = ((folder / path).stat().st_size, digests[path])
-    content = hashlib.sha256("".join(f"{p}:{d}\n" for p, d in sorted(digests.items())).encode())
-    created = created_time(data_dir, commons)
-    version = f"{created[:10]}.{content.hexdigest()[:8]}"
-    name = package_name(commons.instance)
-    descriptor = build_descriptor(commons.instance, tables, sizes, version, created, schema_version)
-    (folder / DESCRIPTOR).write_bytes(dump_json(descriptor))
-
-    log.info("writing JSON, Parquet and SQLite")
     database = f"{DATABASE}.db"
-    archive = f"{name}.zip"
-    moment = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).timetuple()[:6]
-    # SQLite and zlib do their work with the GIL released: SQLite runs beside the JSON and
-    # Parquet writers, and the zip (which leaves out providers/) beside the provider files.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # Arrow, SQLite and zlib do most of their work with the GIL released: SQLite is written
+    # beside everything else from the start, the rows are encoded as JSON beside the CSV
+    # writer, and the zip (which leaves out providers/) deflates beside the per-provider files.
+    with ThreadPoolExecutor(max_workers=2) as pool:
         sqlite_done = pool.submit(write_sqlite, tables, folder / database)
-        lines = {t.name: encode_rows(t.data) for t in tables}
+        encoding = pool.submit(lambda: {t.name: json_rows(t.data) for t in tables})
+        log.info("writing %d tables as CSV", len(tables))
+        sizes: dict[str, tuple[int, str]] = {}
         for table in tables:
-            write_json(lines[table.name], folder / "json" / f"{table.name}.json")
+            path = f"{table.name}.csv"
+            digests[path] = write_csv(table, folder / path)
+            sizes[path] = ((folder / path).stat().st_size, digests[path])
+        content = hashlib.sha256("".join(f"{p}:{d}\n" for p, d in sorted(digests.items())).encode())
+        created = created_time(data_dir, commons)
+        version = f"{created[:10]}.{content.hexdigest()[:8]}"
+        name = package_name(commons.instance)
+        descriptor = build_descriptor(
+            commons.instance, tables, sizes, version, created, schema_version
+        )
+        (folder / DESCRIPTOR).write_bytes(dump_json(descriptor))
+
+        log.info("writing JSON, Parquet and SQLite")
+        rows = encoding.result()
+        for table in tables:
+            path = f"json/{table.name}.json"
+            digests[path] = write_json(rows[table.name], folder / path)
             write_parquet(table, folder / "parquet" / f"{table.name}.parquet")
         (folder / "metadata.json").write_bytes(
             dump_json(datasette_metadata(commons.instance, tables, DATABASE))
@@ -119,9 +121,14 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
         downloads.append(_download(folder, "CITATION.cff", "How to cite this version", digests))
 
         log.info("writing the zip and per-provider files")
+        archive = f"{name}.zip"
+        moment = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).timetuple()[:6]
         members = {d.path: d.sha256 for d in downloads}
         zip_done = pool.submit(write_zip, folder, members, folder / archive, moment)
-        write_provider_files({t.name: t for t in tables}, lines, commons, folder / "providers")
+        written = write_provider_files(
+            {t.name: t for t in tables}, rows, commons, folder / "providers"
+        )
+        digests.update({f"providers/{path}": digest for path, digest in written.items()})
         zip_done.result()
     downloads.insert(0, _download(folder, archive, "Everything above in one zip", digests))
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from pipelines.export.rows import ROW_END, Rows, csv_header, csv_rows
 from pipelines.export.tables import PublishedTable, is_free_text
 from pipelines.records import Commons
 
@@ -55,8 +54,9 @@ def csv_bytes(data: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def write_csv(table: PublishedTable, path: Path) -> None:
-    path.write_bytes(csv_bytes(spreadsheet_safe(table)))
+def write_csv(table: PublishedTable, path: Path) -> str:
+    """The table as CSV, safe in spreadsheets; returns the file's SHA-256."""
+    return write_file(path, csv_bytes(spreadsheet_safe(table)))
 
 
 def plain(data: pa.Table) -> pa.Table:
@@ -67,26 +67,25 @@ def plain(data: pa.Table) -> pa.Table:
     return data
 
 
-def rows_of(data: pa.Table) -> list[dict[str, Any]]:
-    data = plain(data)
-    names = data.column_names
-    columns = [data.column(i).to_pylist() for i in range(data.num_columns)]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+def write_file(path: Path, *parts: bytes | memoryview) -> str:
+    """Write the parts one after another into path; their SHA-256, computed on the way."""
+    digest = hashlib.sha256()
+    with path.open("wb") as stream:
+        for part in parts:
+            digest.update(part)
+            stream.write(part)
+    return digest.hexdigest()
 
 
-def encode_rows(data: pa.Table) -> list[str]:
-    """Each row as one line of JSON with sorted keys (the C encoder: json's indent is pure Python)."""
-    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
-    return [encode(row) for row in rows_of(data)]
+def json_array(rows: Rows) -> list[bytes | memoryview]:
+    """The rows as a JSON array with one row a line: readable, diffable and quick to write."""
+    body = rows.span()
+    return [b"[\n", body[: -len(ROW_END)], b"\n]\n"] if body else [b"[]\n"]
 
 
-def json_array(lines: list[str]) -> str:
-    """A JSON array with one row a line: readable, diffable and quick to write."""
-    return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
-
-
-def write_json(lines: list[str], path: Path) -> None:
-    path.write_text(json_array(lines), encoding="utf-8")
+def write_json(rows: Rows, path: Path) -> str:
+    """The rows as a JSON array; returns the file's SHA-256."""
+    return write_file(path, *json_array(rows))
 
 
 def write_parquet(table: PublishedTable, path: Path) -> None:
@@ -104,46 +103,23 @@ def write_parquet(table: PublishedTable, path: Path) -> None:
     )
 
 
-def _provider_order(providers: list[str]) -> tuple[list[int], dict[str, tuple[int, int]]]:
+def _provider_runs(keys: pa.Array) -> tuple[pa.Array, dict[str, tuple[int, int]]]:
     """Row order grouping rows by provider (a stable sort: each provider's rows keep their order),
     and where each provider's run starts and how long it is."""
-    order = pc.sort_indices(pa.array(providers, pa.string())).to_pylist()
-    counts = Counter(providers)
-    slices: dict[str, tuple[int, int]] = {}
+    order = pc.sort_indices(keys)
+    counts = pc.value_counts(keys.take(order))  # in order of first appearance: sorted
+    runs: dict[str, tuple[int, int]] = {}
     start = 0
-    for key in sorted(counts):  # ids are ASCII: code point order is pyarrow's byte order
-        slices[key] = (start, counts[key])
-        start += counts[key]
-    return order, slices
+    for key, count in zip(
+        counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+    ):
+        runs[key] = (start, count)
+        start += count
+    return order, runs
 
 
-def json_object(items: dict[str, str]) -> str:
-    """A JSON object from already-encoded values, keys sorted."""
-    parts = [f"{json.dumps(key)}: {items[key]}" for key in sorted(items)]
-    return "{\n" + ",\n".join(parts) + "\n}\n"
-
-
-def write_provider_files(
-    tables: dict[str, PublishedTable], lines: dict[str, list[str]], commons: Commons, folder: Path
-) -> list[Path]:
-    """providers/<id>.csv (the provider's stories, one column per rating) and .json (all its rows).
-
-    lines holds each table's rows encoded as JSON, so no row is encoded twice.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    story_provider = {s.id: s.provider for s in commons.stories}
-    grouped: dict[str, tuple[list[str], dict[str, tuple[int, int]]]] = {}
-    for name, table in tables.items():
-        names = table.data.column_names
-        if "provider" in names and name != "providers":
-            keys = table.data.column("provider").to_pylist()
-        elif "story" in names:
-            keys = [story_provider[s] for s in table.data.column("story").to_pylist()]
-        else:
-            continue
-        order, slices = _provider_order(keys)
-        grouped[name] = ([lines[name][i] for i in order], slices)
-
+def _wide_stories(tables: dict[str, PublishedTable], commons: Commons) -> pa.Table:
+    """The stories table as in stories.csv, with one column per rating dimension."""
     wide = spreadsheet_safe(tables["stories"])
     ratings = {s.id: s.ratings for s in commons.stories}
     ids = wide.column("id").to_pylist()
@@ -152,19 +128,59 @@ def write_provider_files(
             f"rating_{dimension}",
             pa.array([ratings[i].get(dimension) for i in ids], pa.int64()),
         )
-    order, wide_slices = _provider_order(wide.column("provider").to_pylist())
-    wide = wide.take(pa.array(order, pa.int64()))
-    provider_ids = tables["providers"].data.column("id").to_pylist()
-    written = []
-    for pid, provider_line in zip(provider_ids, lines["providers"], strict=True):
-        start, length = wide_slices.get(pid, (0, 0))
-        csv_path = folder / f"{pid}.csv"
-        csv_path.write_bytes(csv_bytes(wide.slice(start, length)))
-        extract = {"provider": provider_line}
-        for name, (rows, slices) in grouped.items():
-            first, count = slices.get(pid, (0, 0))
-            extract[name] = json_array(rows[first : first + count]).rstrip("\n")
-        json_path = folder / f"{pid}.json"
-        json_path.write_text(json_object(extract), encoding="utf-8")
-        written += [csv_path, json_path]
-    return written
+    return wide
+
+
+def write_provider_files(
+    tables: dict[str, PublishedTable], rows: dict[str, Rows], commons: Commons, folder: Path
+) -> dict[str, str]:
+    """providers/<id>.csv (the provider's stories, one column per rating) and .json (all its rows).
+
+    rows holds each table's rows encoded as JSON, so no row is encoded twice; each file is a
+    run of rows cut from one buffer. Returns each file's path in folder and its SHA-256.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    stories = tables["stories"].data
+    provider_ids = tables["providers"].data.column("id").combine_chunks()
+    grouped: dict[str, list[memoryview]] = {}
+    for name, table in tables.items():
+        names = table.data.column_names
+        if "provider" in names and name != "providers":
+            keys = table.data.column("provider").combine_chunks()
+        elif "story" in names:
+            where = pc.index_in(table.data.column("story"), value_set=stories.column("id"))
+            keys = stories.column("provider").take(where).combine_chunks()
+        else:
+            continue
+        order, runs = _provider_runs(keys)
+        grouped[name] = (
+            rows[name]
+            .take(order)
+            .spans([runs.get(pid, (0, 0)) for pid in provider_ids.to_pylist()])
+        )
+
+    wide = _wide_stories(tables, commons)
+    order, runs = _provider_runs(wide.column("provider").combine_chunks())
+    wide_rows = csv_rows(wide.take(order))
+    header = csv_header(wide)
+    csv_spans = wide_rows.spans([runs.get(pid, (0, 0)) for pid in provider_ids.to_pylist()])
+    provider_lines = rows["providers"].spans([(i, 1) for i in range(len(provider_ids))])
+    digests = {}
+    for index, pid in enumerate(provider_ids.to_pylist()):
+        digests[f"{pid}.csv"] = write_file(folder / f"{pid}.csv", header, csv_spans[index])
+        parts: list[bytes | memoryview] = [b"{\n"]
+        extract = {"provider": provider_lines[index][: -len(ROW_END)]}
+        for name, spans in grouped.items():
+            extract[name] = spans[index]
+        for number, name in enumerate(sorted(extract)):
+            parts.append((b",\n" if number else b"") + f"{json.dumps(name)}: ".encode())
+            body = extract[name]
+            if name == "provider":
+                parts.append(body)
+            elif body:
+                parts += [b"[\n", body[: -len(ROW_END)], b"\n]"]
+            else:
+                parts.append(b"[]")
+        parts.append(b"\n}\n")
+        digests[f"{pid}.json"] = write_file(folder / f"{pid}.json", *parts)
+    return digests
