@@ -19,7 +19,7 @@ from pipelines.charts import build_charts
 from pipelines.export import export_package
 from pipelines.load import input_digest, load_dataset
 from pipelines.problems import Problem, Report
-from pipelines.search import SearchError, build_search_index
+from pipelines.search import SearchError, build_search_index, search_records
 from pipelines.staging import staged_dir
 from pipelines.validate import validate_dataset
 from pipelines.website import WebsiteError, build_website, source_folders
@@ -94,7 +94,12 @@ def build_all(
                 data_release=data_release,
             )
             log.info("indexing the site for search")
-            build_search_index(staging)
+            build_search_index(
+                staging,
+                search_records(commons),
+                commons.instance.language,
+                previous=output_dir if output_dir.is_dir() else None,
+            )
     except (WebsiteError, SearchError) as error:
         raise BuildFailed(str(error)) from error
     result = BuildResult(

@@ -1,27 +1,55 @@
-"""Full-text search over the built site: Pagefind indexes story and provider pages into pagefind/."""
+"""Full-text search: Pagefind indexes every published story and every provider into pagefind/.
+
+Pagefind is given the text we already hold (one custom record a page) rather than the built
+HTML, and the records are split by a hash of their address into shards of bounded size, each
+its own Pagefind index, merged in the browser (Pagefind's mergeIndex). A shard whose records
+are unchanged since the previous build is hard-linked from it, so one new story re-indexes
+one shard, and no Pagefind process ever holds more than one shard.
+
+Pagefind answers a word it cannot find with the longest prefix it can ("for" for "forty"),
+and each shard would do so on its own. So one more small index, words/, holds a record per
+shard listing every word in it: the search page first asks it which shards hold the words
+searched for, then searches those shards only (tests/test_browser.py checks both).
+"""
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
+import json
 import logging
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from pipelines.records import Commons, Story
+from pipelines.website.filters import month_name
 
 log = logging.getLogger(__name__)
 
 BUNDLE_DIR = "pagefind"
-# The pages people search for. Provider pages beyond the first only repeat story titles
-# that are indexed on their own pages, so only each provider's first page is indexed.
-SEARCHED = ("providers", "stories")
-# Index what a page is about: not the header, footer and breadcrumbs every page shares, nor
-# the fixed labels of definition lists (Pagefind would run "Kind" into the kind's name:
-# "KindGP"), nor charts, whose numbers and axis labels match nothing anyone searches for.
-ROOT_SELECTOR = "main"
-EXCLUDE_SELECTORS = ("nav", "dt", "[data-chart]")
+# Which shards the search page loads, what each holds, and which words/ record is which shard.
+MANIFEST = "shards.json"
+MANIFEST_FORMAT = 2
+# The index of each shard's words, and the bundle holding Pagefind's scripts and WebAssembly.
+WORDS_DIR = "words/"
+# The filter that tells the words/ records from the shards' pages (search.js uses it too).
+PART_FILTER = "part"
+# At most this many records a shard, so that indexing one shard is quick and its memory
+# bounded; the number of shards is a power of two, so records move between shards only
+# when the commons doubles in size.
+SHARD_RECORDS = 2048
+# What a merged shard needs besides its pagefind-entry.json and *.pf_meta: Pagefind's
+# script, worker, WebAssembly and UI files are loaded from words/ only.
+SHARD_FOLDERS = ("fragment", "index", "filter")
 
 
 class SearchError(Exception):
@@ -30,49 +58,137 @@ class SearchError(Exception):
 
 @dataclass(frozen=True)
 class SearchResult:
-    pages: int
+    pages: int  # records indexed, in all shards
+    shards: int
+    indexed: int  # shards indexed by this build; the rest were linked from the previous one
 
 
-class _RobotsMeta(HTMLParser):
-    """Collects the content of <meta name="robots"> tags in a page's head."""
+@dataclass(frozen=True)
+class SearchRecord:
+    """One page as search sees it: its address relative to the site root, title and text."""
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.directives: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "meta":
-            return
-        values = {name: value or "" for name, value in attrs}
-        if values.get("name", "").lower() == "robots":
-            self.directives.extend(d.strip().lower() for d in values.get("content", "").split(","))
+    url: str  # "stories/2026-01-10-bbbb02/"
+    title: str
+    content: str
 
 
-def asks_not_to_be_indexed(html: str) -> bool:
-    """True when the page's head carries <meta name="robots" content="noindex">, as tombstones do."""
-    head, _, _ = html.partition("</head>")
-    parser = _RobotsMeta()
-    parser.feed(head)
-    parser.close()
-    return "noindex" in parser.directives or "none" in parser.directives
+def _sentences(parts: Iterable[str | None]) -> str:
+    """Parts run together as sentences, as Pagefind joins an HTML page's blocks."""
+    found = []
+    for part in parts:
+        text = " ".join((part or "").split())
+        if text:
+            found.append(text if text[-1] in ".!?" else f"{text}.")
+    return " ".join(found)
 
 
-def searchable_pages(site: Path) -> list[str]:
-    """Paths, relative to site, of the pages to index: stories and providers, not tombstones."""
-    return [
-        path.relative_to(site).as_posix()
-        for section in SEARCHED
-        for path in sorted((site / section).glob("*/index.html"))
-        if not asks_not_to_be_indexed(path.read_text(encoding="utf-8"))
+def search_records(commons: Commons) -> list[SearchRecord]:
+    """A record for each provider and published story: what a reader would search them by.
+
+    Tombstones and list pages are not searched: a withdrawn story's text is gone, and a list
+    page only repeats what its stories' own records hold.
+    """
+    kinds = {k.id: k.name for k in commons.kinds}
+    areas = {a.id: a.name for a in commons.areas}
+    tags = {t.id: t.name for t in commons.tags}
+    providers = {p.id: p for p in commons.providers}
+    responses: dict[str, list[str | None]] = {}
+    for response in sorted(commons.responses, key=lambda r: (r.date, r.id)):
+        responses.setdefault(response.story, []).extend((response.text, response.change_summary))
+    records = [
+        SearchRecord(
+            f"providers/{p.id}/",
+            p.name,
+            _sentences(
+                (
+                    p.name,
+                    kinds.get(p.kind, p.kind),
+                    areas.get(p.area, p.area),
+                    p.address,
+                    p.postcode,
+                    providers[p.part_of].name if p.part_of in providers else None,
+                )
+            ),
+        )
+        for p in commons.providers
     ]
 
+    def story_record(story: Story) -> SearchRecord:
+        provider = providers.get(story.provider)
+        return SearchRecord(
+            f"stories/{story.id}/",
+            story.title,
+            _sentences(
+                (
+                    story.title,
+                    provider.name if provider else story.provider,
+                    story.service,
+                    f"Happened in {month_name(story.experienced)}",
+                    f"Shared by {story.author_pseudonym}",
+                    story.story,
+                    *(tags.get(t, t) for t in (*story.good, *story.better)),
+                    *responses.get(story.id, ()),
+                )
+            ),
+        )
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or one without hard links
-        shutil.copyfile(source, target)
+    records.extend(story_record(s) for s in commons.stories if s.published)
+    return sorted(records, key=lambda r: r.url)
+
+
+def shard_count(records: int) -> int:
+    """The fewest shards, a power of two, that hold records at SHARD_RECORDS a shard."""
+    count = 1
+    while count * SHARD_RECORDS < records:
+        count *= 2
+    return count
+
+
+def shard_of(url: str, shards: int) -> int:
+    """Which of shards holds a record: from its address alone, the same on every build."""
+    return int.from_bytes(hashlib.sha256(url.encode("utf-8")).digest()[:8], "big") % shards
+
+
+@dataclass(frozen=True)
+class Shard:
+    path: str  # inside the bundle: "07/", or WORDS_DIR
+    records: tuple[SearchRecord, ...]
+    digest: str  # of Pagefind's version, the language and every record
+
+
+def words_of(shard: Shard) -> str:
+    """Every word in a shard's records, once each: its record in the words/ index."""
+    found = {w.lower() for r in shard.records for w in f"{r.title} {r.content}".split()}
+    return " ".join(sorted(found))
+
+
+def plan_words(shards: list[Shard], language: str, version: str) -> Shard:
+    """The words/ index: one record a shard, changed whenever any shard is."""
+    digest = hashlib.sha256(f"{MANIFEST_FORMAT}\0{version}\0{language}\0words\0".encode())
+    for shard in shards:
+        digest.update(f"{shard.path}\0{shard.digest}\0".encode())
+    records = tuple(
+        SearchRecord(f"{BUNDLE_DIR}/{shard.path}", shard.path, words_of(shard)) for shard in shards
+    )
+    return Shard(WORDS_DIR, records, digest.hexdigest())
+
+
+def plan_shards(records: list[SearchRecord], language: str, version: str) -> list[Shard]:
+    """Records split into shards, each with a digest that changes whenever its index would."""
+    count = shard_count(len(records))
+    width = len(str(count - 1))
+    members: list[list[SearchRecord]] = [[] for _ in range(count)]
+    for record in records:
+        members[shard_of(record.url, count)].append(record)
+    shards = []
+    for number, found in enumerate(members):
+        if not found:
+            continue
+        digest = hashlib.sha256(f"{MANIFEST_FORMAT}\0{version}\0{language}\0".encode())
+        for record in found:
+            digest.update(f"{record.url}\0{record.title}\0{record.content}\0".encode())
+        shards.append(Shard(f"{number:0{width}d}/", tuple(found), digest.hexdigest()))
+    return shards
 
 
 def _pagefind() -> Path:
@@ -90,53 +206,296 @@ def _pagefind() -> Path:
     return executable
 
 
-def build_search_index(output_dir: Path) -> SearchResult:
-    """Index the built site's story and provider pages into output_dir/pagefind/, offline.
+def _environment() -> dict[str, str]:
+    # Configuration is what we send only: no pagefind.yml, no PAGEFIND_* variables.
+    return {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
 
-    Pagefind reads a mirror of only the pages to index (hard links, so nearly free), which
-    keeps tombstones, the 404 page and every other page out without changing any template.
-    """
-    executable = _pagefind()
-    site = output_dir.resolve()
-    pages = searchable_pages(site)
-    bundle = site / BUNDLE_DIR
-    if bundle.exists():
-        shutil.rmtree(bundle)
-    if not pages:
-        # Pagefind refuses an empty site; the search page says there is nothing to search yet.
-        log.info("no story or provider pages to index: no search index written")
-        return SearchResult(pages=0)
-    mirror = Path(tempfile.mkdtemp(prefix=".search-", dir=site.parent))
+
+def _failed(detail: str) -> SearchError:
+    lines = detail.strip().splitlines()
+    return SearchError("Pagefind could not index the site" + (f": {lines[-1]}" if lines else ""))
+
+
+def pagefind_version(executable: Path) -> str:
+    """What `pagefind --version` says: part of every shard's digest."""
     try:
-        for page in pages:
-            _link_or_copy(site / page, mirror / page)
-        command = [
-            str(executable),
-            "--site",
-            str(mirror),
-            "--output-path",
-            str(bundle),
-            "--root-selector",
-            ROOT_SELECTOR,
-            *(arg for selector in EXCLUDE_SELECTORS for arg in ("--exclude-selectors", selector)),
-            "--quiet",
-        ]
-        # Configuration is this command line only: no pagefind.yml, no PAGEFIND_* variables.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
         done = subprocess.run(
-            command, cwd=mirror, env=env, capture_output=True, text=True, check=False
+            [str(executable), "--version"],
+            env=_environment(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except OSError as error:
         raise SearchError(f"could not run Pagefind ({executable}): {error.strerror}") from error
-    finally:
-        shutil.rmtree(mirror, ignore_errors=True)
-    log.debug("pagefind said: %s", (done.stdout + done.stderr).strip())
-    if done.returncode != 0 or not (bundle / "pagefind.js").is_file():
-        shutil.rmtree(bundle, ignore_errors=True)  # never leave half an index behind
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise SearchError(
-            "Pagefind could not index the site"
-            + (f": {detail[-1]}" if detail else f" (exit code {done.returncode})")
+    if done.returncode != 0:
+        raise _failed(done.stderr or done.stdout or f"exit code {done.returncode}")
+    return done.stdout.strip()
+
+
+class _Service:
+    """One `pagefind --service` process, spoken to in its protocol: base64 JSON, comma-ended.
+
+    Pagefind's own Python client polls for each answer every tenth of a second, which would
+    take hours for a national commons; this one streams requests from a thread and reads the
+    answers as they come.
+    """
+
+    def __init__(self, executable: Path, errors: IO[bytes]) -> None:
+        self.errors = errors
+        try:
+            self.process = subprocess.Popen(
+                [str(executable), "--service"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=_environment(),
+            )
+        except OSError as error:
+            raise SearchError(f"could not run Pagefind ({executable}): {error.strerror}") from error
+        self.sent = 0
+        self.buffer = b""
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass  # it has stopped already
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def _write(self, payloads: Iterable[dict[str, Any]]) -> None:
+        assert self.process.stdin is not None
+        for payload in payloads:
+            self.sent += 1
+            message = json.dumps({"message_id": self.sent, "payload": payload})
+            self.process.stdin.write(base64.b64encode(message.encode("utf-8")) + b",")
+        self.process.stdin.flush()
+
+    def _answers(self) -> Iterator[dict[str, Any]]:
+        assert self.process.stdout is not None
+        while True:
+            while b"," not in self.buffer:
+                chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    self.process.wait()
+                    self.errors.seek(0)
+                    raise _failed(
+                        self.errors.read().decode("utf-8", "replace")
+                        or f"Pagefind stopped (exit code {self.process.returncode})"
+                    )
+                self.buffer += chunk
+            message, self.buffer = self.buffer.split(b",", 1)
+            payload = json.loads(base64.b64decode(message))["payload"]
+            if payload.get("type") == "Error":
+                raise _failed(str(payload.get("message", "")))
+            yield payload
+
+    def request(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send every payload, and return their answers once all have come."""
+        failure: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                self._write(payloads)
+            except OSError as error:  # it stopped; reading says why
+                failure.append(error)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        answers = []
+        try:
+            for answer in self._answers():
+                answers.append(answer)
+                if len(answers) == len(payloads):
+                    break
+        finally:
+            writer.join()
+        return answers
+
+
+def _wanted(path: str, bundle: bool) -> bool:
+    """Whether an index keeps one of Pagefind's files: merged shards need only their index."""
+    if bundle:
+        return True
+    return (
+        path.split("/", 1)[0] in SHARD_FOLDERS
+        or path == "pagefind-entry.json"
+        or path.endswith(".pf_meta")
+    )
+
+
+def _fragment_url(content: bytes) -> str:
+    """The address in one of Pagefind's fragment files (gzip, a signature, then JSON)."""
+    raw = gzip.decompress(content).removeprefix(b"pagefind_dcd")
+    return str(json.loads(raw)["url"])
+
+
+def _index_shard(executable: Path, shard: Shard, folder: Path, language: str) -> dict[str, str]:
+    """Write one shard's Pagefind index into folder, with one Pagefind process of its own.
+
+    The files are asked for and written here rather than by Pagefind's WriteFiles, whose
+    answer can come before its last file is on disk. Returns each page's id (its fragment's
+    name, as the browser sees it) by address.
+    """
+    words = shard.path == WORDS_DIR
+    with tempfile.TemporaryFile() as errors:
+        service = _Service(executable, errors)
+        try:
+            (created,) = service.request([{"type": "NewIndex", "config": None}])
+            index = created["index_id"]
+            service.request(
+                [
+                    {
+                        "type": "AddRecord",
+                        "index_id": index,
+                        "url": f"/{record.url}",
+                        "content": record.content,
+                        "language": language,
+                        "meta": {"title": record.title},
+                        "filters": {PART_FILTER: ["words"]} if words else None,
+                        "sort": None,
+                    }
+                    for record in shard.records
+                ]
+            )
+            (written,) = service.request([{"type": "GetFiles", "index_id": index}])
+        finally:
+            service.close()
+    pages = {}
+    for item in written["files"]:
+        path = PurePosixPath(item["path"])
+        if path.is_absolute() or ".." in path.parts:
+            raise SearchError(f"Pagefind named a file outside its folder: {item['path']}")
+        content = base64.b64decode(item["content"])
+        if path.parts[0] == "fragment":
+            pages[_fragment_url(content)] = path.name.removesuffix(".pf_fragment")
+        if _wanted(path.as_posix(), words):
+            target = folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+    if not (folder / "pagefind-entry.json").is_file():
+        raise SearchError(f"Pagefind wrote no index for {shard.path}")
+    return pages
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    for path in sorted(source.rglob("*")):
+        destination = target / path.relative_to(source)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, destination)
+        except OSError:  # another file system, or one without hard links
+            shutil.copyfile(path, destination)
+
+
+def _previous_manifest(previous: Path | None) -> dict[str, Any]:
+    """An earlier build's manifest; empty when it has none this build can use."""
+    if previous is None:
+        return {}
+    try:
+        manifest = json.loads((previous / BUNDLE_DIR / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        return {}
+    return manifest
+
+
+def _reusable(manifest: dict[str, Any], previous: Path | None) -> dict[str, str]:
+    """Digest by index path (shards and words/) that previous holds complete."""
+    if previous is None:
+        return {}
+    try:
+        found = {str(s["path"]): str(s["digest"]) for s in manifest.get("shards", [])}
+        if "words" in manifest:
+            found[WORDS_DIR] = str(manifest["words"]["digest"])
+    except (KeyError, TypeError):
+        return {}
+    return {
+        path: digest
+        for path, digest in found.items()
+        if (previous / BUNDLE_DIR / path / "pagefind-entry.json").is_file()
+    }
+
+
+def build_search_index(
+    output_dir: Path,
+    records: list[SearchRecord],
+    language: str,
+    previous: Path | None = None,
+) -> SearchResult:
+    """Index records into output_dir/pagefind/, one Pagefind index a shard, offline.
+
+    With previous (an earlier complete build), an index whose digest is unchanged is
+    hard-linked from it instead of indexed again. Nothing is left half-written on failure.
+    """
+    # The browser looks the index up by the page's <html lang>, lowercased.
+    language = language.lower()
+    bundle = output_dir / BUNDLE_DIR
+    executable = _pagefind() if records else None
+    if bundle.exists():
+        shutil.rmtree(bundle)
+    if executable is None:
+        # Pagefind needs something to index; the search page says there is nothing yet.
+        log.info("no story or provider to index: no search index written")
+        return SearchResult(pages=0, shards=0, indexed=0)
+    try:
+        version = pagefind_version(executable)
+        shards = plan_shards(records, language, version)
+        words = plan_words(shards, language, version)
+        before = _previous_manifest(previous)
+        reusable = _reusable(before, previous)
+        bundle.mkdir(parents=True)
+        todo = []
+        for index in (words, *shards):
+            if previous is not None and reusable.get(index.path) == index.digest:
+                _link_tree(previous / BUNDLE_DIR / index.path, bundle / index.path)
+            else:
+                todo.append(index)
+        workers = max(1, min(os.cpu_count() or 1, len(todo)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = {
+                index.path: pool.submit(
+                    _index_shard, executable, index, bundle / index.path, language
+                )
+                for index in todo
+            }
+            pages = {path: future.result() for path, future in done.items()}
+        if WORDS_DIR in pages:
+            by_url = pages[WORDS_DIR]
+            fragments = {by_url[f"/{r.url}"]: r.title for r in words.records}
+        else:
+            fragments = dict(before["words"]["fragments"])
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "shards": [
+                {"path": s.path, "digest": s.digest, "records": len(s.records)} for s in shards
+            ],
+            "words": {"path": WORDS_DIR, "digest": words.digest, "fragments": fragments},
+        }
+        (bundle / MANIFEST).write_text(
+            json.dumps(manifest, sort_keys=True, ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
         )
-    log.info("indexed %d pages for search into %s/", len(pages), BUNDLE_DIR)
-    return SearchResult(pages=len(pages))
+    except BaseException:
+        shutil.rmtree(bundle, ignore_errors=True)  # never leave half an index behind
+        raise
+    indexed = sum(1 for index in todo if index.path != WORDS_DIR)
+    log.info(
+        "indexed %d records for search in %d shards (%d indexed, %d unchanged)",
+        len(records),
+        len(shards),
+        indexed,
+        len(shards) - indexed,
+    )
+    return SearchResult(pages=len(records), shards=len(shards), indexed=indexed)

@@ -10,8 +10,22 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from pipelines import search
 from pipelines.build import BuildFailed, build_all
-from pipelines.search import SearchError, asks_not_to_be_indexed, build_search_index
+from pipelines.load import load_dataset
+from pipelines.records import Commons
+from pipelines.search import (
+    SHARD_RECORDS,
+    SearchError,
+    SearchRecord,
+    build_search_index,
+    plan_shards,
+    plan_words,
+    search_records,
+    shard_count,
+    shard_of,
+)
+from pipelines.validate import validate_dataset
 from tests.conftest import SETTINGS, make_instance
 
 PUBLISHED_STORIES = [
@@ -32,11 +46,29 @@ INDEXED = sorted(
 def fragments(site: Path) -> dict[str, dict[str, object]]:
     """Pagefind's stored record of each indexed page (gzip, a signature, then JSON), by URL."""
     found = {}
-    for path in sorted((site / "pagefind" / "fragment").glob("*.pf_fragment")):
+    shards = [s["path"] for s in manifest(site)["shards"]]
+    for path in sorted(p for s in shards for p in (site / "pagefind" / s).glob("fragment/*")):
         raw = gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd")
         record = json.loads(raw)
         found[record["url"]] = record
     return found
+
+
+def manifest(site: Path) -> dict[str, object]:
+    return json.loads((site / "pagefind" / "shards.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def sample_commons(tmp_path_factory: pytest.TempPathFactory) -> Commons:
+    data = make_instance(tmp_path_factory.mktemp("search") / "data")
+    commons = validate_dataset(load_dataset(data)).commons
+    assert commons is not None
+    return commons
+
+
+@pytest.fixture(scope="module")
+def sample_records(sample_commons: Commons) -> list[SearchRecord]:
+    return search_records(sample_commons)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -45,48 +77,116 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
+def records(count: int) -> list[SearchRecord]:
+    return [
+        SearchRecord(f"stories/s{n:03d}/", f"Story {n}", f"Story {n}. Text.") for n in range(count)
+    ]
+
+
 @pytest.mark.parametrize(
-    ("head", "expected"),
-    [
-        ('<meta name="robots" content="noindex">', True),
-        ("<meta content='noindex, nofollow' name='ROBOTS'>", True),
-        ('<meta name="robots" content="none">', True),
-        ('<meta name="robots" content="index, follow">', False),
-        ('<meta name="description" content="noindex">', False),
-        ("", False),
-    ],
+    ("count", "shards"),
+    [(0, 1), (1, 1), (SHARD_RECORDS, 1), (SHARD_RECORDS + 1, 2), (5 * SHARD_RECORDS, 8)],
 )
-def test_asks_not_to_be_indexed(head: str, expected: bool) -> None:
-    html = f"<!doctype html><html><head>{head}</head><body><p>noindex</p></body></html>"
-    assert asks_not_to_be_indexed(html) is expected
+def test_shard_count_is_the_fewest_powers_of_two_that_hold_every_record(
+    count: int, shards: int
+) -> None:
+    assert shard_count(count) == shards
+
+
+def test_records_go_to_shards_by_address_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "SHARD_RECORDS", 4)
+    planned = plan_shards(records(20), "en", "pagefind 1")
+    assert [s.path for s in planned] == ["0/", "1/", "2/", "3/", "4/", "5/", "6/", "7/"]
+    assert sorted(r.url for s in planned for r in s.records) == [r.url for r in records(20)]
+    assert all(shard_of(r.url, 8) == int(s.path[0]) for s in planned for r in s.records)
+    # One more record changes its own shard's digest only.
+    again = plan_shards(
+        [*records(20), SearchRecord("stories/new/", "New", "New.")], "en", "pagefind 1"
+    )
+    changed = [a.path for a, b in zip(planned, again, strict=True) if a.digest != b.digest]
+    assert changed == [f"{shard_of('stories/new/', 8)}/"]
+
+
+@pytest.mark.parametrize(("language", "version"), [("en", "pagefind 2"), ("cy", "pagefind 1")])
+def test_a_new_pagefind_or_language_changes_every_digest(language: str, version: str) -> None:
+    before = plan_shards(records(3), "en", "pagefind 1")
+    after = plan_shards(records(3), language, version)
+    assert [a.digest != b.digest for a, b in zip(before, after, strict=True)] == [True]
+
+
+def test_the_words_index_lists_each_shards_words_and_changes_with_any_shard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(search, "SHARD_RECORDS", 4)
+    shards = plan_shards(records(20), "en", "pagefind 1")
+    words = plan_words(shards, "en", "pagefind 1")
+    assert [(r.url, r.title) for r in words.records] == [
+        (f"pagefind/{s.path}", s.path) for s in shards
+    ]
+    first = shards[0]
+    numbers = sorted(int(r.url.split("s")[-1].strip("/")) for r in first.records)
+    assert words.records[0].content == " ".join(
+        sorted({"text."} | {f"{n}." for n in numbers} | {str(n) for n in numbers} | {"story"})
+    )
+    again = plan_words(
+        plan_shards(
+            [*records(20), SearchRecord("stories/new/", "New", "New.")], "en", "pagefind 1"
+        ),
+        "en",
+        "pagefind 1",
+    )
+    assert again.digest != words.digest
 
 
 def test_index_holds_published_stories_and_providers_only(sample_site: Path) -> None:
     # Not the withdrawn story's tombstone, the 404 page, the home page or any list page.
     assert sorted(fragments(sample_site)) == INDEXED
-    entry = json.loads((sample_site / "pagefind" / "pagefind-entry.json").read_text())
+    shards = manifest(sample_site)["shards"]
+    assert [(s["path"], s["records"]) for s in shards] == [("0/", len(INDEXED))]
+    entry = json.loads((sample_site / "pagefind" / "0" / "pagefind-entry.json").read_text())
     assert [lang["page_count"] for lang in entry["languages"].values()] == [len(INDEXED)]
+    # The language is the instance's, as the pages' <html lang> says (Pagefind lowercases it).
+    assert list(entry["languages"]) == ["en-gb"]
 
 
-def test_index_holds_page_text_not_the_shared_header_and_footer(sample_site: Path) -> None:
+def test_a_story_is_indexed_by_its_words_and_what_it_is_about(sample_site: Path) -> None:
     story = fragments(sample_site)["/stories/2026-01-10-bbbb02/"]
     assert story["meta"] == {"title": "Waited forty minutes past my slot"}
-    content = str(story["content"])
-    assert "Nobody told us the clinic was running late." in content
-    for shared in ("Skip to main content", "Share your story", "sets no cookies"):
-        assert shared not in content
+    # Title, provider, when, who, the story, its tags, then the response and its change.
+    assert story["content"] == (
+        "Waited forty minutes past my slot. Brook Surgery. Happened in December 2025. "
+        "Shared by Sample Two. Nobody told us the clinic was running late. Forty minutes in a "
+        "hot waiting room. Waiting times. We're sorry about the wait. Reception will now tell "
+        "everyone when a clinic runs late. Reception announces delays of more than 15 minutes."
+    )
 
 
-def test_index_leaves_out_labels_and_charts(sample_site: Path) -> None:
-    page = sample_site / "providers" / "brook-surgery" / "index.html"
-    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-    content = str(fragments(sample_site)["/providers/brook-surgery/"]["content"])
-    assert content.startswith("Brook Surgery. GP practices. Sampleton Centre. 1 Brook Lane")
-    charts = [
-        c.select_one(".chart-summary").get_text(strip=True) for c in soup.select("[data-chart]")
-    ]
-    assert charts  # the sample has enough ratings for charts on this page
-    assert [summary for summary in charts if summary in content] == []
+def test_a_provider_is_indexed_by_name_kind_area_and_address(sample_site: Path) -> None:
+    provider = fragments(sample_site)["/providers/brook-surgery/"]
+    assert (provider["meta"], provider["content"]) == (
+        {"title": "Brook Surgery"},
+        "Brook Surgery. GP practices. Sampleton Centre. 1 Brook Lane, Sampleton. XS1 1AA.",
+    )
+
+
+def test_records_hold_responses_and_tags_and_leave_out_withdrawn_stories(
+    sample_commons: Commons,
+) -> None:
+    commons = sample_commons
+    found = {r.url: r for r in search_records(commons)}
+    assert sorted(f"/{url}" for url in found) == INDEXED
+    for story in commons.stories:
+        if story.published:
+            record = found[f"stories/{story.id}/"]
+            assert record.title == story.title
+            for tag in (*story.good, *story.better):
+                assert next(t.name for t in commons.tags if t.id == tag) in record.content
+        else:
+            assert f"stories/{story.id}/" not in found
+    answered = [r for r in commons.responses if f"stories/{r.story}/" in found]
+    assert answered
+    for response in answered:
+        assert " ".join(response.text.split()) in found[f"stories/{response.story}/"].content
 
 
 def test_markup_in_a_story_is_indexed_as_escaped_text(sample_site: Path) -> None:
@@ -136,17 +236,20 @@ def test_every_page_links_to_search(sample_site: Path) -> None:
 
 
 def test_a_site_with_nothing_to_search_gets_no_index(tmp_path: Path) -> None:
-    (tmp_path / "index.html").write_text("<!doctype html><title>t</title><main>Home</main>")
-    assert build_search_index(tmp_path).pages == 0
+    (tmp_path / "pagefind").mkdir()
+    assert build_search_index(tmp_path, [], "en").pages == 0
     assert not (tmp_path / "pagefind").exists()
 
 
 def test_missing_pagefind_is_an_operator_error(
-    sample_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_site: Path,
+    sample_records: list[SearchRecord],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "nowhere" / "pagefind"))
     with pytest.raises(SearchError) as raised:
-        build_search_index(sample_site)
+        build_search_index(sample_site, sample_records, "en-GB")
     assert str(raised.value) == (
         "the Pagefind program was not found (run make site to install pagefind[bin])"
     )
@@ -176,7 +279,10 @@ def test_a_failing_pagefind_fails_the_build_and_keeps_the_old_output(
 
 
 def test_a_pagefind_that_cannot_run_is_an_operator_error(
-    sample_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_site: Path,
+    sample_records: list[SearchRecord],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     site = tmp_path / "site"
     shutil.copytree(sample_site, site)
@@ -185,18 +291,65 @@ def test_a_pagefind_that_cannot_run_is_an_operator_error(
     program.chmod(0o644)
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(program))
     with pytest.raises(SearchError) as raised:
-        build_search_index(site)
+        build_search_index(site, sample_records, "en-GB")
     assert str(raised.value) == f"could not run Pagefind ({program}): Permission denied"
     # The old index is gone rather than left to answer for pages that have changed.
     assert not (site / "pagefind").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pagefind", "site"]
 
 
-def test_indexing_again_replaces_the_old_index(sample_site: Path, tmp_path: Path) -> None:
+def test_indexing_again_replaces_the_old_index(
+    sample_site: Path, sample_records: list[SearchRecord], tmp_path: Path
+) -> None:
     site = tmp_path / "site"
     shutil.copytree(sample_site, site)
-    stale = site / "pagefind" / "fragment" / "stale.pf_fragment"
+    stale = site / "pagefind" / "0" / "fragment" / "stale.pf_fragment"
     stale.write_bytes(b"old")
-    assert build_search_index(site).pages == len(INDEXED)
+    assert build_search_index(site, sample_records, "en-GB").pages == len(INDEXED)
     assert not stale.exists()
     assert tree(site / "pagefind") == tree(sample_site / "pagefind")
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*.pf_*")}
+
+
+def test_shards_are_merged_from_the_first_and_unchanged_ones_are_linked(
+    sample_records: list[SearchRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "SHARD_RECORDS", 4)
+    first = tmp_path / "first"
+    result = build_search_index(first, sample_records, "en-GB")
+    paths = [s["path"] for s in manifest(first)["shards"]]
+    assert (result.pages, result.shards, result.indexed) == (len(INDEXED), len(paths), len(paths))
+    assert sorted(fragments(first)) == INDEXED
+    # Only words/ carries Pagefind's script, worker and WebAssembly; it has a record a shard.
+    words = manifest(first)["words"]
+    assert (first / "pagefind" / "words" / "pagefind.js").is_file()
+    assert sorted(words["fragments"].values()) == paths
+    assert sorted(words["fragments"]) == sorted(
+        p.name.removesuffix(".pf_fragment")
+        for p in (first / "pagefind" / "words" / "fragment").iterdir()
+    )
+    for path in paths:
+        assert sorted(p.name for p in (first / "pagefind" / path).iterdir() if p.is_file())[:1] == [
+            "pagefind-entry.json"
+        ]
+        assert not list((first / "pagefind" / path).glob("*.js"))
+    # One story more: its shard is indexed again, every other shard is linked.
+    story = sample_records[-1]
+    added = SearchRecord("stories/2026-05-01-zzzz99/", "A new one", "A new one. Kind nurses.")
+    second = tmp_path / "second"
+    result = build_search_index(second, [*sample_records, added], "en-GB", previous=first)
+    assert (result.shards, result.indexed) == (len(paths), 1)
+    changed = f"{shard_of(added.url, len(paths))}/"
+    before, after = inodes(first / "pagefind"), inodes(second / "pagefind")
+    assert {p.split("/")[0] + "/" for p in after if before.get(p) != after[p]} == {
+        changed,
+        "words/",
+    }
+    assert story.url != added.url
+    # The same bytes as indexing everything afresh.
+    fresh = tmp_path / "fresh"
+    build_search_index(fresh, [*sample_records, added], "en-GB")
+    assert tree(fresh / "pagefind") == tree(second / "pagefind")

@@ -7,6 +7,7 @@
   "use strict";
 
   var PAGE_SIZE = 10;
+  var PART = "part"; // the filter pipelines/search.py gives words/ and each shard (PART_FILTER)
   var DELAY_MS = 300;
 
   function start(container) {
@@ -19,6 +20,7 @@
     var bundle = new URL(container.getAttribute("data-search-bundle"), document.baseURI);
     var root = new URL(container.getAttribute("data-search-root"), document.baseURI);
     var pagefind = null;
+    var manifest = null;
     var results = [];
     var shown = 0;
     var generation = 0;
@@ -79,6 +81,31 @@
       });
     }
 
+    // Pagefind answers a word a shard lacks with the longest prefix the shard has ("for" for
+    // "forty"). So first ask words/ which shards hold the words, then search only those;
+    // only when no shard holds them does the answer come from prefixes, as with one index.
+    function searchShards(term) {
+      var words = {};
+      words[PART] = "words";
+      return pagefind.search(term, { filters: words }).then(function (found) {
+        var shards = [];
+        found.results.forEach(function (result) {
+          var shard = manifest.words.fragments[result.id];
+          if (shard) {
+            shards.push("shard-" + shard);
+          }
+        });
+        if (!shards.length) {
+          return [];
+        }
+        var filters = {};
+        filters[PART] = { any: shards };
+        return pagefind.search(term, { filters: filters }).then(function (pages) {
+          return pages.results;
+        });
+      });
+    }
+
     function search(term) {
       generation += 1;
       var current = generation;
@@ -91,11 +118,11 @@
         say("");
         return Promise.resolve();
       }
-      return pagefind.search(term).then(function (found) {
+      return searchShards(term).then(function (found) {
         if (current !== generation) {
           return;
         }
-        results = found.results;
+        results = found;
         if (!results.length) {
           say("No results for “" + term + "”. Try fewer or different words.");
           return;
@@ -139,10 +166,29 @@
 
     form.hidden = false;
     say("Loading search…");
-    import(new URL("pagefind.js", bundle).href).then(function (module) {
+    // The index is split into shards (pipelines/search.py lists them in shards.json), merged
+    // here; words/ holds one record a shard listing its words, and Pagefind's script.
+    fetch(new URL("shards.json", bundle).href).then(function (response) {
+      if (!response.ok) {
+        throw new Error("no search index");
+      }
+      return response.json();
+    }).then(function (found) {
+      manifest = found;
+      return import(new URL(manifest.words.path + "pagefind.js", bundle).href);
+    }).then(function (module) {
       pagefind = module;
       // Result addresses are site-relative; the site may live below the domain's root.
       return pagefind.options({ baseUrl: root.pathname });
+    }).then(function () {
+      return Promise.all(manifest.shards.map(function (shard) {
+        var filter = {};
+        filter[PART] = "shard-" + shard.path;
+        return pagefind.mergeIndex(new URL(shard.path, bundle).href, {
+          baseUrl: root.pathname,
+          mergeFilter: filter
+        });
+      }));
     }).then(function () {
       fallback.hidden = true;
       say("");
