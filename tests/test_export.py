@@ -330,6 +330,20 @@ def test_every_provider_has_its_own_csv_and_json(package: Path) -> None:
     )
 
 
+def test_a_tombstone_keeps_no_ratings_in_its_providers_file(tmp_path: Path) -> None:
+    data = make_instance(tmp_path / "data")
+    withdrawn = data / f"stories/2026/{WITHDRAWN}.yaml"
+    withdrawn.write_text(withdrawn.read_text() + "ratings:\n  overall: 2\n")
+    out = export(data, tmp_path / "out")
+    (row,) = [r for r in read_csv(out / "providers/hill-ward.csv") if r["id"] == WITHDRAWN]
+    assert [row[k] for k in ("status", "rating_overall", "rating_communication")] == [
+        "withdrawn",
+        "",
+        "",
+    ]
+    assert [r for r in read_csv(out / "ratings.csv") if r["story"] == WITHDRAWN] == []
+
+
 def test_the_zip_holds_every_download_with_checksums(package: Path) -> None:
     release = read_release(package)
     archive = zipfile.ZipFile(package / f"{release.name}.zip")

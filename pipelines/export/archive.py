@@ -1,4 +1,7 @@
-"""One zip of the package: fixed timestamps, order and compression, deflated on every core."""
+"""One zip of the package: fixed timestamps, order and compression, deflated on every core.
+
+Deflate is ISA-L's (isal): a valid deflate stream like zlib's, for a quarter of the CPU.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,14 @@ import functools
 import os
 import struct
 import zipfile
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-ZIP_LEVEL = 1  # zlib's fastest level: a third larger than level 9, many times quicker
+from isal import isal_zlib
+
+ZIP_LEVEL = 1  # ISA-L's levels run 0 to 3; 1 packs like zlib's 1 at four times the speed
 ZIP_CHUNK = 1 << 22
 ZIP_LIMIT = 0xFFFFFFFF  # past this, sizes and offsets need Zip64: left to the zipfile module
 
@@ -25,9 +29,9 @@ def _dos_time(date: tuple[int, ...]) -> tuple[int, int]:
 def _deflate(chunk: bytes, last: bool) -> bytes:
     # Independent raw-deflate pieces joined make one valid stream when every piece but the
     # last ends on a byte boundary without the final-block bit: a sync flush does exactly that.
-    compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
+    compressor = isal_zlib.compressobj(ZIP_LEVEL, isal_zlib.DEFLATED, -15)
     return compressor.compress(chunk) + compressor.flush(
-        zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH
+        isal_zlib.Z_FINISH if last else isal_zlib.Z_SYNC_FLUSH
     )
 
 
@@ -84,11 +88,11 @@ def write_zip(folder: Path, members: dict[str, str], path: Path, date: tuple[int
                 if stored:
                     with source.open("rb") as stream:
                         for block in iter(functools.partial(stream.read, ZIP_CHUNK), b""):
-                            crc, size = zlib.crc32(block, crc), size + len(block)
+                            crc, size = isal_zlib.crc32(block, crc), size + len(block)
                             written += out.write(block)
                 else:
                     for chunk, piece in _pieces(source, pool):
-                        crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+                        crc, size = isal_zlib.crc32(chunk, crc), size + len(chunk)
                         written += out.write(piece.result())
                 end = out.tell()
                 out.seek(offset)

@@ -119,15 +119,16 @@ def _provider_runs(keys: pa.Array) -> tuple[pa.Array, dict[str, tuple[int, int]]
 
 
 def _wide_stories(tables: dict[str, PublishedTable], commons: Commons) -> pa.Table:
-    """The stories table as in stories.csv, with one column per rating dimension."""
+    """The stories table as in stories.csv, with one column per rating dimension.
+
+    The ratings come from the ratings table, so a withdrawn story's are empty there too.
+    """
     wide = spreadsheet_safe(tables["stories"])
-    ratings = {s.id: s.ratings for s in commons.stories}
-    ids = wide.column("id").to_pylist()
+    ratings = tables["ratings"].data
     for dimension in (d.id for d in commons.dimensions):
-        wide = wide.append_column(
-            f"rating_{dimension}",
-            pa.array([ratings[i].get(dimension) for i in ids], pa.int64()),
-        )
+        given = ratings.filter(pc.equal(ratings.column("dimension"), dimension))
+        where = pc.index_in(wide.column("id"), value_set=given.column("story"))
+        wide = wide.append_column(f"rating_{dimension}", given.column("score").take(where))
     return wide
 
 

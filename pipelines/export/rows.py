@@ -119,10 +119,10 @@ class Rows:
         offsets = self._offsets()
         data = self.text.buffers()[2]
         whole = memoryview(data) if data is not None else memoryview(b"")
-        return [
-            whole[int(offsets[first]) : int(offsets[first + count])] if count else memoryview(b"")
-            for first, count in runs
-        ]
+        where = np.array(runs, dtype=np.int64).reshape(-1, 2)
+        starts = offsets[where[:, 0]].tolist()
+        ends = offsets[where[:, 0] + where[:, 1]].tolist()
+        return [whole[start:end] for start, end in zip(starts, ends, strict=True)]
 
 
 def _whole(array: pa.Array | pa.ChunkedArray) -> pa.LargeStringArray:
