@@ -24,7 +24,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -254,7 +255,8 @@ class _Service:
         except OSError as error:
             raise SearchError(f"could not run Pagefind ({executable}): {error.strerror}") from error
         self.sent = 0
-        self.buffer = b""
+        self.pending: list[bytes] = []  # the start of an answer still coming
+        self.ready: deque[bytes] = deque()  # answers read but not yet returned
 
     def close(self) -> None:
         if self.process.stdin is not None:
@@ -278,46 +280,47 @@ class _Service:
             self.process.stdin.write(base64.b64encode(message.encode("utf-8")) + b",")
         self.process.stdin.flush()
 
-    def _answers(self) -> Iterator[dict[str, Any]]:
+    def _answer(self) -> dict[str, Any]:
+        """The next answer, read in large chunks (an answer with every file can be many MB)."""
         assert self.process.stdout is not None
-        while True:
-            while b"," not in self.buffer:
-                chunk = os.read(self.process.stdout.fileno(), 1 << 16)
-                if not chunk:
-                    self.process.wait()
-                    self.errors.seek(0)
-                    raise _failed(
-                        self.errors.read().decode("utf-8", "replace")
-                        or f"Pagefind stopped (exit code {self.process.returncode})"
-                    )
-                self.buffer += chunk
-            message, self.buffer = self.buffer.split(b",", 1)
-            payload = json.loads(base64.b64decode(message))["payload"]
-            if payload.get("type") == "Error":
-                raise _failed(str(payload.get("message", "")))
-            yield payload
+        while not self.ready:
+            chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+            if not chunk:
+                self.process.wait()
+                self.errors.seek(0)
+                raise _failed(
+                    self.errors.read().decode("utf-8", "replace")
+                    or f"Pagefind stopped (exit code {self.process.returncode})"
+                )
+            *complete, rest = chunk.split(b",")
+            for part in complete:
+                self.pending.append(part)
+                self.ready.append(b"".join(self.pending))
+                self.pending = []
+            self.pending.append(rest)
+        payload: dict[str, Any] = json.loads(base64.b64decode(self.ready.popleft()))["payload"]
+        if payload.get("type") == "Error":
+            raise _failed(str(payload.get("message", "")))
+        return payload
 
     def request(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Send every payload, and return their answers once all have come."""
-        failure: list[BaseException] = []
 
         def write() -> None:
             try:
                 self._write(payloads)
-            except OSError as error:  # it stopped; reading says why
-                failure.append(error)
+            except OSError:
+                pass  # it stopped: reading its answers says why
 
         writer = threading.Thread(target=write, daemon=True)
         writer.start()
-        answers = []
         try:
-            for answer in self._answers():
-                answers.append(answer)
-                if len(answers) == len(payloads):
-                    break
+            return [self._answer() for _ in payloads]
+        except BaseException:
+            self.process.kill()  # else a writer blocked on a full pipe would never finish
+            raise
         finally:
             writer.join()
-        return answers
 
 
 def _wanted(path: str, bundle: bool) -> bool:

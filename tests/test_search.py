@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -353,3 +354,30 @@ def test_shards_are_merged_from_the_first_and_unchanged_ones_are_linked(
     fresh = tmp_path / "fresh"
     build_search_index(fresh, [*sample_records, added], "en-GB")
     assert tree(fresh / "pagefind") == tree(second / "pagefind")
+
+
+def test_an_error_from_pagefinds_service_fails_with_its_message(
+    sample_records: list[SearchRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in that answers --version, then refuses the first request it is sent.
+    program = tmp_path / "pagefind"
+    program.write_text(
+        f"#!{sys.executable}\n"
+        "import base64, json, sys\n"
+        "if sys.argv[1] == '--version':\n"
+        "    print('pagefind 0.0.0')\n"
+        "    sys.exit(0)\n"
+        "message = b''\n"
+        "while not message.endswith(b','):\n"
+        "    message += sys.stdin.buffer.read(1)\n"
+        "answer = {'message_id': 1, 'payload': {'type': 'Error', 'message': 'no room'}}\n"
+        "sys.stdout.buffer.write(base64.b64encode(json.dumps(answer).encode()) + b',')\n"
+        "sys.stdout.flush()\n"
+        "sys.stdin.buffer.read()\n"
+    )
+    program.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(program))
+    with pytest.raises(SearchError) as raised:
+        build_search_index(tmp_path / "site", sample_records, "en-GB")
+    assert str(raised.value) == "Pagefind could not index the site: no room"
+    assert not (tmp_path / "site" / "pagefind").exists()
