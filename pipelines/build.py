@@ -81,7 +81,9 @@ def build_all(
     try:
         with staged_dir(output_dir) as staging:
             log.info("exporting the data package")
-            data_release = export_package(commons, data_dir, staging / "data")
+            data_release = export_package(
+                commons, data_dir, staging / "data", output_dir / "data", dataset.digest, cache_dir
+            )
             log.info("rendering the site")
             website = build_website(
                 commons,

@@ -16,6 +16,7 @@ from pipelines.export.release import (
     Download,
     dump_json,
     manifest_of,
+    read_release,
 )
 from pipelines.package import read_source_package
 from pipelines.records import Commons
@@ -149,8 +150,34 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
     return release
 
 
-def export_package(commons: Commons, data_dir: Path, output_dir: Path) -> DataRelease:
-    """Write the package into a fresh folder and put it at output_dir only when complete."""
+def export_package(
+    commons: Commons,
+    data_dir: Path,
+    output_dir: Path,
+    previous: Path | None = None,
+    data_digest: str | None = None,
+    cache_dir: Path | None = None,
+) -> DataRelease:
+    """Write the package into a fresh folder and put it at output_dir only when complete.
+
+    With cache_dir, the export is recorded there, and with previous too (a folder an
+    export recorded there wrote, output_dir itself included), an unchanged package is
+    hard-linked from previous instead of written again: the same bytes. data_digest,
+    load's Dataset.digest of the data the commons came from, makes the check quicker.
+    """
+    from pipelines.export.reuse import export_key, reuse, write_stamp
+
+    key = export_key(commons, data_dir, data_digest) if cache_dir is not None else ""
     with staged_dir(output_dir) as staging:
+        if (
+            cache_dir is not None
+            and previous is not None
+            and previous.is_dir()
+            and reuse(cache_dir, previous, staging, key)
+        ):
+            log.info("the data package is unchanged: linked from %s", previous.as_posix())
+            return read_release(staging)
         release = write_package(commons, data_dir, staging)
+        if cache_dir is not None:
+            write_stamp(cache_dir, previous or output_dir, staging, key)
     return release

@@ -1,0 +1,136 @@
+"""An unchanged export is not written again: its files are hard-linked from the previous one.
+
+The package is a pure function of the data, what git says about it, this code and a few
+libraries. A digest of all of them (the key) is kept in the cache folder with a listing of
+the files the export wrote (size, inode, modification time); when the previous folder's
+key equals this run's and its files are still those, they are linked (or copied across
+file systems) instead of written again. Nothing is added to the package itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import shutil
+import sqlite3
+import sys
+import zlib
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pipelines.export.history import RELEASE_TAGS, _git
+from pipelines.export.release import dump_json
+from pipelines.package import read_source_package
+from pipelines.records import Commons
+
+log = logging.getLogger(__name__)
+
+KEY_FORMAT = 1
+# Libraries whose version can change the bytes of the package.
+LIBRARIES = ("pyarrow", "isal", "numpy", "pyyaml")
+CODE = Path(__file__).resolve().parent.parent  # the pipelines package: load, validate, export
+
+
+def _code_digest(digest: Any) -> None:
+    for path in sorted(CODE.rglob("*.py")):
+        digest.update(f"{path.relative_to(CODE).as_posix()}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def export_key(commons: Commons, data_dir: Path, data_digest: str | None = None) -> str:
+    """A digest of everything the package is made from.
+
+    data_digest is the digest of the data files the commons was validated from (load's
+    Dataset.digest): quicker than the commons itself, which is pickled when it is not given.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{KEY_FORMAT}\0{sys.version}\0{sqlite3.sqlite_version}\0".encode())
+    digest.update(f"{zlib.ZLIB_RUNTIME_VERSION}\0".encode())
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none\0".encode())
+    _code_digest(digest)
+    # The source package's descriptor and schemas give the published ones.
+    package = read_source_package(data_dir)
+    digest.update(dump_json([package.descriptor, *(table.schema for table in package.tables)]))
+    if data_digest:
+        digest.update(f"data\0{data_digest}\0".encode())
+    else:
+        digest.update(hashlib.sha256(pickle.dumps(commons, protocol=5)).digest())
+    # What git adds: the commits that added files and the last change (both follow from
+    # HEAD), and the release tags; outside git, SOURCE_DATE_EPOCH may set the date. The
+    # working tree itself is the data, in data_digest or the commons.
+    for args in (
+        ("rev-parse", "--is-shallow-repository", "HEAD"),
+        (
+            "for-each-ref",
+            "--format=%(refname)%00%(objectname)%00%(creatordate:short)",
+            RELEASE_TAGS,
+        ),
+    ):
+        digest.update(f"{_git(data_dir, *args)}\0".encode())
+    digest.update(f"{os.environ.get('SOURCE_DATE_EPOCH', '')}\0".encode())
+    return digest.hexdigest()
+
+
+def _listing(folder: Path) -> list[list[Any]]:
+    """Every file under folder with its size, inode and modification time."""
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file():
+            info = path.stat()
+            name = path.relative_to(folder).as_posix()
+            found.append([name, info.st_size, info.st_ino, info.st_mtime_ns])
+    return sorted(found)
+
+
+def _stamp_path(cache_dir: Path, previous: Path) -> Path:
+    name = hashlib.sha256(str(previous.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / f"export-{name}.json"
+
+
+def write_stamp(cache_dir: Path, previous: Path, folder: Path, key: str) -> None:
+    """Record the key and the files of the package just written into folder, which is to
+    become previous (renamed there: inodes and times stay)."""
+    stamp = {"format": KEY_FORMAT, "key": key, "files": _listing(folder)}
+    path = _stamp_path(cache_dir, previous)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_text(json.dumps(stamp, sort_keys=True), encoding="utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        log.warning("could not write the export stamp %s: %s", path.as_posix(), error)
+
+
+def reuse(cache_dir: Path, previous: Path, folder: Path, key: str) -> bool:
+    """Link the previous package's files into folder (empty) when its key is key; whether it was."""
+    try:
+        stamp = json.loads(_stamp_path(cache_dir, previous).read_text(encoding="utf-8"))
+        if stamp.get("format") != KEY_FORMAT or stamp.get("key") != key:
+            return False
+        if _listing(previous) != stamp["files"]:
+            log.info("the package in %s was changed since: exporting again", previous)
+            return False
+        for name, *_ in stamp["files"]:
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(previous / name, target)
+            except OSError:
+                shutil.copy2(previous / name, target)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        log.debug("not reusing %s: %s", previous, error)
+        for child in list(folder.iterdir()):
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        return False
+    return True
