@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import pyarrow as pa
@@ -127,7 +128,7 @@ def _records_table(
 ) -> PublishedTable:
     """A table whose rows are records carrying every schema field as an attribute."""
     fields = [published_field(f) for f in source.fields]
-    columns = {f["name"]: [getattr(r, f["name"]) for r in records] for f in fields}
+    columns = {f["name"]: list(map(attrgetter(f["name"]), records)) for f in fields}
     return PublishedTable(
         source.name,
         source.title,
@@ -197,18 +198,21 @@ def stories_table(
     ]
     stories = commons.stories
     kept = set(TOMBSTONE_FIELDS)
+    shown = [s.published for s in stories]
 
     def column(name: str) -> list[Any]:
+        values = list(map(attrgetter(name), stories))
         if name in kept:
-            return [getattr(s, name) for s in stories]
-        return [getattr(s, name) if s.published else None for s in stories]
+            return values
+        return [value if keep else None for value, keep in zip(values, shown, strict=True)]
 
     columns = {f["name"]: column(f["name"]) for f in fields[: -len(extra) - 2]}
-    gone = [withdrawal.get(s.id) if not s.published else None for s in stories]
+    gone = [None if keep else withdrawal.get(s.id) for s, keep in zip(stories, shown, strict=True)]
     columns["withdrawn_on"] = [entry.date if entry else None for entry in gone]
     columns["withdrawal_reason"] = [entry.reason if entry else None for entry in gone]
-    columns["submitted_via"] = [s.submitted_via or DEFAULT_SUBMITTED_VIA for s in stories]
-    columns["added_in_commit"] = [provenance.commit_of(s.path) for s in stories]
+    vias = map(attrgetter("submitted_via"), stories)
+    columns["submitted_via"] = [via or DEFAULT_SUBMITTED_VIA for via in vias]
+    columns["added_in_commit"] = list(map(provenance.commit_of, map(attrgetter("path"), stories)))
     columns["schema_version"] = [provenance.schema_version] * len(stories)
     return PublishedTable(
         "stories",
@@ -266,7 +270,7 @@ def responses_tables(
     )
     fields = [published_field(f) for f in source.fields]
     responses = commons.responses
-    columns = {f["name"]: [getattr(r, f["name"]) for r in responses] for f in fields}
+    columns = {f["name"]: list(map(attrgetter(f["name"]), responses)) for f in fields}
     columns["submitted_via"] = [DEFAULT_SUBMITTED_VIA] * len(responses)
     columns["added_in_commit"] = [provenance.commit_of(r.path) for r in responses]
     columns["schema_version"] = [provenance.schema_version] * len(responses)
