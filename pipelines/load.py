@@ -12,16 +12,15 @@ import io
 import json
 import logging
 import marshal
-import multiprocessing
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipelines.package import SourcePackage, Table, read_source_package
-from pipelines.yamlfile import Mapping, Sequence, Value, parse_yaml
+from pipelines.yamlfile import Mapping, Sequence, Value, parse_simple_yaml, parse_yaml
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +133,40 @@ def _list_items(value: Value) -> list[tuple[Value, int]]:
     return []
 
 
+@dataclass(frozen=True)
+class RecordShape:
+    """What reading a table's record files needs from its schema, worked out once per table."""
+
+    table: Table
+    children: tuple[Table, ...]
+    field_names: tuple[str, ...]
+    names: frozenset[str]
+    prefixes: frozenset[str]
+    by_key: dict[str, Table]
+    parent_key: str
+
+    @classmethod
+    def of(cls, table: Table, children: Iterable[Table]) -> RecordShape:
+        names = tuple(table.field_names)
+        children = tuple(children)
+        return cls(
+            table,
+            children,
+            names,
+            frozenset(names),
+            frozenset(name.rsplit(".", 1)[0] for name in names if "." in name),
+            {child.key: child for child in children if child.key},
+            table.primary_key[0] if table.primary_key else names[0],
+        )
+
+
 def flatten_record(
     root: Value,
     path: str,
     table: Table,
     children: list[Table],
     issues: list[ReadIssue],
+    shape: RecordShape | None = None,
 ) -> tuple[Row, Location, dict[str, list[tuple[Row, Location]]]] | None:
     """One record file's row, its Location and its child tables' rows; None if not a mapping."""
     if not isinstance(root, Mapping):
@@ -150,19 +177,24 @@ def flatten_record(
         )
         issues.append(ReadIssue(path, 1, 0, "not-a-mapping", got, table=table.name))
         return None
-    names = set(table.field_names)
-    prefixes = {name.rsplit(".", 1)[0] for name in names if "." in name}
-    by_key = {child.key: child for child in children}
-    row: Row = dict.fromkeys(table.field_names)
+    if shape is None:
+        shape = RecordShape.of(table, children)
+    names = shape.names
+    prefixes = shape.prefixes
+    by_key = shape.by_key
+    row: Row = dict.fromkeys(shape.field_names)
     fields: dict[str, tuple[str, int]] = {}
     nested: dict[str, tuple[Value, int]] = {}
 
     def walk(mapping: Mapping, prefix: str) -> None:
         for key, value in mapping.items.items():
-            name = f"{prefix}{key}"
+            name = f"{prefix}{key}" if prefix else key
             line = mapping.key_lines[key]
             if name in names:
-                row[name] = _scalar_or_issue(value, path, name, line, issues, table.name)
+                if isinstance(value, str) or value is None:
+                    row[name] = value
+                else:
+                    row[name] = _scalar_or_issue(value, path, name, line, issues, table.name)
                 fields[name] = (name, line)
             elif name in prefixes:
                 if isinstance(value, Mapping):
@@ -179,9 +211,8 @@ def flatten_record(
 
     walk(root, "")
     location = Location(path, root.line, fields)
-    child_rows: dict[str, list[tuple[Row, Location]]] = {child.name: [] for child in children}
-    parent_key = table.primary_key[0] if table.primary_key else table.field_names[0]
-    parent_id = row.get(parent_key)
+    child_rows: dict[str, list[tuple[Row, Location]]] = {child.name: [] for child in shape.children}
+    parent_id = row.get(shape.parent_key)
     for key, (value, key_line) in nested.items():
         child = by_key[key]
         child_rows[child.name] = _child_rows(child, key, value, key_line, parent_id, path, issues)
@@ -367,9 +398,17 @@ def _record_file_names(
     return out
 
 
+Parsed = tuple[Row, Location, dict[str, list[tuple[Row, Location]]]]
+
+
 def read_record_file(
-    raw: bytes, shown: str, table: Table, children: list[Table], max_bytes: int
-) -> tuple[tuple[Row, Location, dict[str, list[tuple[Row, Location]]]] | None, list[ReadIssue]]:
+    raw: bytes,
+    shown: str,
+    table: Table,
+    children: list[Table],
+    max_bytes: int,
+    shape: RecordShape | None = None,
+) -> tuple[Parsed | None, list[ReadIssue]]:
     """Parse one YAML record file: a pure function of its bytes, so its result can be cached."""
     issues: list[ReadIssue] = []
     if len(raw) > max_bytes:
@@ -387,7 +426,23 @@ def read_record_file(
     )
     if any(i.code in ("yaml-syntax", "yaml-anchor", "nesting-too-deep") for i in yaml_issues):
         return None, issues
-    return flatten_record(root, shown, table, children, issues), issues
+    return flatten_record(root, shown, table, children, issues, shape), issues
+
+
+def _read_simple(
+    raw: bytes, shown: str, shape: RecordShape, max_bytes: int
+) -> tuple[Parsed | None, list[ReadIssue]] | None:
+    """read_record_file for a file in the simple subset of YAML (most are); None for any other."""
+    if len(raw) > max_bytes or b"\x00" in raw:
+        return None
+    issues: list[ReadIssue] = []
+    text = decode(raw, shown, issues, shape.table.name)
+    if text is None:
+        return None
+    root = parse_simple_yaml(text)
+    if root is None:
+        return None
+    return flatten_record(root, shown, shape.table, [], issues, shape), issues
 
 
 def _max_file_bytes(instance: TableRows) -> int:
@@ -459,7 +514,7 @@ def load_dataset(
     for table in package.tables:
         if not table.is_file_per_record:
             continue
-        children = package.children(table.name)
+        shape = RecordShape.of(table, package.children(table.name))
         listed = [
             (path, shown)
             for path, shown in _record_file_names(data_dir, shown_dir, table, issues)
@@ -467,20 +522,25 @@ def load_dataset(
             or (os.path.basename(path) in wanted_names and Path(path).resolve() in wanted)
         ]
         files.extend(shown for _, shown in listed)
-        for shown, packed, digest in _read_record_files(listed, table, children, max_bytes, cache):
+        rows = tables[table.name]
+        for shown, (parsed, found), digest in _read_record_files(listed, shape, max_bytes, cache):
             content.append((shown, digest))
-            parsed, found = _unpack(packed, shown, table.name)
             issues.extend(found)
             if parsed is None:
                 continue
             row, location, child_rows = parsed
-            tables[table.name].add(row, location)
-            for name, rows in child_rows.items():
-                for child_row, child_location in rows:
-                    tables[name].add(child_row, child_location)
+            rows.add(row, location)
+            for name, pairs in child_rows.items():
+                child_table = tables[name]
+                for child_row, child_location in pairs:
+                    child_table.add(child_row, child_location)
     if cache is not None:
         cache.save(complete=wanted is None)
-        log.info("parsed %d files; %d unchanged ones came from the cache", cache.misses, cache.hits)
+        log.info(
+            "read %d files with libyaml; %d unchanged ones came from the cache",
+            cache.misses,
+            cache.hits,
+        )
     log.info("read %d files from %s", len(files), shown_dir)
     return Dataset(data_dir, shown_dir, package, tables, issues, files, _total(content))
 
@@ -521,17 +581,15 @@ def input_digest(data_dir: Path) -> str:
 
 # --- The parse cache -------------------------------------------------------------------
 #
-# Parsing YAML is most of the cost of loading a large instance, and a record file's parse is
-# a pure function of its bytes, its table's schema and this code. The cache maps each file
-# to the sha256 of its bytes and its parse, in one marshal file (marshal builds only plain
-# values, never objects or code, so a tampered cache cannot run anything; it is fast to read
-# for 100,000 entries). The whole cache is keyed by a fingerprint of the schemas, the size
-# limit and this code: any change there, or a corrupt file, and the cache is ignored.
+# Nearly every record file is in the simple subset of YAML that yamlfile.parse_simple_yaml
+# reads in tens of microseconds: reading such a file again is cheaper than looking it up.
+# The others go through libyaml (ten times slower), so their parses are kept between runs:
+# the cache maps each such file to the sha256 of its bytes and its parse, in one marshal
+# file (marshal builds only plain values, never objects or code, so a tampered cache cannot
+# run anything). The whole cache is keyed by a fingerprint of the schemas, the size limit
+# and this code: any change there, or a corrupt file, and the cache is ignored.
 
-CACHE_FORMAT = 1
-# Below this many files to parse, starting worker processes costs more than it saves.
-PARALLEL_PARSE_MIN = 2000
-PARSE_CHUNK = 500
+CACHE_FORMAT = 2
 
 Packed = tuple[Any, ...]
 
@@ -549,10 +607,7 @@ def _fingerprint(package: SourcePackage, max_bytes: int, shown_dir: str) -> str:
     return digest.hexdigest()
 
 
-def _pack(
-    parsed: tuple[Row, Location, dict[str, list[tuple[Row, Location]]]] | None,
-    issues: list[ReadIssue],
-) -> Packed:
+def _pack(parsed: Parsed | None, issues: list[ReadIssue]) -> Packed:
     """A parse as plain values (marshal-able), without the path every part of it shares."""
     found = [(i.line, i.column, i.code, i.detail, i.field, i.table) for i in issues]
     if parsed is None:
@@ -565,9 +620,7 @@ def _pack(
     return ((row, location.line, location.fields, children), found)
 
 
-def _unpack(
-    packed: Packed, shown: str, table_name: str
-) -> tuple[tuple[Row, Location, dict[str, list[tuple[Row, Location]]]] | None, list[ReadIssue]]:
+def _unpack(packed: Packed, shown: str) -> tuple[Parsed | None, list[ReadIssue]]:
     parsed, found = packed
     issues = [ReadIssue(shown, *issue) for issue in found]
     if parsed is None:
@@ -581,17 +634,6 @@ def _unpack(
         for name, rows in children.items()
     }
     return (row, Location(shown, line, fields), child_rows), issues
-
-
-def _parse_packed(
-    raw: bytes, shown: str, table: Table, children: list[Table], max_bytes: int
-) -> Packed:
-    return _pack(*read_record_file(raw, shown, table, children, max_bytes))
-
-
-def _parse_chunk(job: tuple[list[tuple[bytes, str]], Table, list[Table], int]) -> list[Packed]:
-    items, table, children, max_bytes = job
-    return [_parse_packed(raw, shown, table, children, max_bytes) for raw, shown in items]
 
 
 class ParseCache:
@@ -675,46 +717,22 @@ def _well_formed(packed: Any) -> bool:
 
 
 def _read_record_files(
-    listed: list[tuple[str, str]],
-    table: Table,
-    children: list[Table],
-    max_bytes: int,
-    cache: ParseCache | None,
-) -> list[tuple[str, Packed, bytes]]:
-    """Each file's packed parse and sha256, in the order given: cached, or parsed on every core."""
-    results: dict[str, Packed] = {}
-    digests: dict[str, bytes] = {}
-    todo: list[tuple[bytes, str, bytes]] = []
+    listed: list[tuple[str, str]], shape: RecordShape, max_bytes: int, cache: ParseCache | None
+) -> Iterator[tuple[str, tuple[Parsed | None, list[ReadIssue]], bytes]]:
+    """Each file's parse and sha256, in the order given: read simply, from the cache, or by libyaml."""
+    children = list(shape.children)
+    sha256 = hashlib.sha256
     for path, shown in listed:
         with open(path, "rb") as handle:
             raw = handle.read()
-        digest = hashlib.sha256(raw).digest()
-        digests[shown] = digest
-        hit = cache.get(shown, digest) if cache is not None else None
-        if hit is not None:
-            results[shown] = hit
-        else:
-            todo.append((raw, shown, digest))
-    if len(todo) >= PARALLEL_PARSE_MIN and (os.cpu_count() or 1) > 1 and _can_fork():
-        jobs = [
-            (
-                [(raw, shown) for raw, shown, _ in todo[i : i + PARSE_CHUNK]],
-                table,
-                children,
-                max_bytes,
-            )
-            for i in range(0, len(todo), PARSE_CHUNK)
-        ]
-        with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
-            parsed = [packed for chunk in pool.imap(_parse_chunk, jobs) for packed in chunk]
-    else:
-        parsed = [_parse_packed(raw, shown, table, children, max_bytes) for raw, shown, _ in todo]
-    for (_raw, shown, digest), packed in zip(todo, parsed, strict=True):
-        results[shown] = packed
-        if cache is not None:
-            cache.put(shown, digest, packed)
-    return [(shown, results[shown], digests[shown]) for _, shown in listed]
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+        digest = sha256(raw).digest()
+        result = _read_simple(raw, shown, shape, max_bytes)
+        if result is None:
+            packed = cache.get(shown, digest) if cache is not None else None
+            if packed is not None:
+                result = _unpack(packed, shown)
+            else:
+                result = read_record_file(raw, shown, shape.table, children, max_bytes, shape)
+                if cache is not None:
+                    cache.put(shown, digest, _pack(*result))
+        yield shown, result, digest

@@ -40,11 +40,7 @@ def cache_files(cache: Path) -> list[Path]:
     return sorted(cache.glob("parse-*.marshal"))
 
 
-@pytest.mark.parametrize("parallel_from", [1, 10**9], ids=["parallel", "serial"])
-def test_the_cache_gives_the_same_dataset(
-    instance: Path, tmp_path: Path, parallel_from: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(load, "PARALLEL_PARSE_MIN", parallel_from)
+def test_the_cache_gives_the_same_dataset(instance: Path, tmp_path: Path) -> None:
     plain = snapshot(load_dataset(instance))
     cache = tmp_path / "cache"
     assert snapshot(load_dataset(instance, cache_dir=cache)) == plain  # filling the cache
@@ -52,20 +48,32 @@ def test_the_cache_gives_the_same_dataset(
     assert snapshot(load_dataset(instance, cache_dir=cache)) == plain  # reading from it
 
 
-def test_unchanged_files_are_not_parsed_again(
+def test_the_simple_reader_gives_what_libyaml_gives(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simple = snapshot(load_dataset(instance))
+    monkeypatch.setattr(load, "parse_simple_yaml", lambda text: None)
+    assert snapshot(load_dataset(instance)) == simple
+
+
+def test_only_files_libyaml_reads_are_cached_and_not_read_again(
     instance: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     cache = tmp_path / "cache"
     caplog.set_level(logging.INFO, logger="pipelines.load")
     load_dataset(instance, cache_dir=cache)
-    files = len(list((instance / "stories").rglob("*.yaml"))) + len(
-        list((instance / "responses").rglob("*.yaml"))
-    )
+    # The broken file is the one outside the simple subset of YAML.
+    assert "read 1 files with libyaml; 0 unchanged ones came from the cache" in caplog.messages
     story = next((instance / "stories").rglob("*.yaml"))
     story.write_text(story.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     caplog.clear()
     load_dataset(instance, cache_dir=cache)
-    assert f"parsed 1 files; {files - 1} unchanged ones came from the cache" in caplog.messages
+    assert "read 0 files with libyaml; 1 unchanged ones came from the cache" in caplog.messages
+    broken = instance / "stories" / "2026" / "2026-03-02-brokn1.yaml"
+    broken.write_text(BROKEN + "# edited\n", encoding="utf-8")
+    caplog.clear()
+    load_dataset(instance, cache_dir=cache)
+    assert "read 1 files with libyaml; 0 unchanged ones came from the cache" in caplog.messages
 
 
 def test_an_edited_file_is_read_afresh(instance: Path, tmp_path: Path) -> None:
