@@ -58,7 +58,8 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
         write_csv,
         write_json,
         write_parquet,
-        write_provider_files,
+        write_provider_csvs,
+        write_provider_jsons,
     )
     from pipelines.export.history import added_in_commits, created_time, release_history
     from pipelines.export.rows import json_rows
@@ -76,13 +77,34 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
 
     digests: dict[str, str] = {}
     database = f"{DATABASE}.db"
-    # Arrow, SQLite and zlib do most of their work with the GIL released: SQLite is written
-    # beside everything else from the start, the rows are encoded as JSON beside the CSV
-    # writer, and the zip (which leaves out providers/) deflates beside the per-provider files.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    by_name = {t.name: t for t in tables}
+    providers = folder / "providers"
+    # Arrow, SQLite, ISA-L and file writes do most of their work with the GIL released, so
+    # the writers run side by side: SQLite from the start; the rows encoded as JSON, then
+    # the JSON files and the providers' JSON; Parquet; and here, CSV and the providers' CSV.
+    # The zip (which leaves out providers/) deflates on every core once its members are done.
+    with ThreadPoolExecutor(max_workers=3) as pool:
         sqlite_done = pool.submit(write_sqlite, tables, folder / database)
-        encoding = pool.submit(lambda: {t.name: json_rows(t.data) for t in tables})
-        log.info("writing %d tables as CSV", len(tables))
+
+        def write_jsons() -> dict[str, str]:
+            rows = {t.name: json_rows(t.data) for t in tables}
+            written = {
+                f"json/{t.name}.json": write_json(rows[t.name], folder / f"json/{t.name}.json")
+                for t in tables
+            }
+            return written | {
+                f"providers/{path}": digest
+                for path, digest in write_provider_jsons(by_name, rows, providers).items()
+            }
+
+        jsons_done = pool.submit(write_jsons)
+
+        def write_parquets() -> None:
+            for table in tables:
+                write_parquet(table, folder / f"parquet/{table.name}.parquet")
+
+        parquet_done = pool.submit(write_parquets)
+        log.info("writing CSV, JSON, Parquet and SQLite")
         sizes: dict[str, tuple[int, str]] = {}
         for table in tables:
             path = f"{table.name}.csv"
@@ -96,17 +118,18 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
             commons.instance, tables, sizes, version, created, schema_version
         )
         (folder / DESCRIPTOR).write_bytes(dump_json(descriptor))
-
-        log.info("writing JSON, Parquet and SQLite")
-        rows = encoding.result()
-        for table in tables:
-            path = f"json/{table.name}.json"
-            digests[path] = write_json(rows[table.name], folder / path)
-            write_parquet(table, folder / "parquet" / f"{table.name}.parquet")
         (folder / "metadata.json").write_bytes(
             dump_json(datasette_metadata(commons.instance, tables, DATABASE))
         )
         (folder / "CITATION.cff").write_bytes(citation_cff(commons.instance, version, created))
+        digests.update(
+            {
+                f"providers/{p}": d
+                for p, d in write_provider_csvs(by_name, commons, providers).items()
+            }
+        )
+        digests.update(jsons_done.result())
+        parquet_done.result()
         sqlite_done.result()
 
         downloads = [
@@ -121,16 +144,10 @@ def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease
         downloads.append(_download(folder, "metadata.json", "Datasette metadata", digests))
         downloads.append(_download(folder, "CITATION.cff", "How to cite this version", digests))
 
-        log.info("writing the zip and per-provider files")
+        log.info("writing the zip")
         archive = f"{name}.zip"
         moment = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).timetuple()[:6]
-        members = {d.path: d.sha256 for d in downloads}
-        zip_done = pool.submit(write_zip, folder, members, folder / archive, moment)
-        written = write_provider_files(
-            {t.name: t for t in tables}, rows, commons, folder / "providers"
-        )
-        digests.update({f"providers/{path}": digest for path, digest in written.items()})
-        zip_done.result()
+        write_zip(folder, {d.path: d.sha256 for d in downloads}, folder / archive, moment)
     downloads.insert(0, _download(folder, archive, "Everything above in one zip", digests))
 
     source = {t.name: t.path for t in package.tables}

@@ -132,18 +132,42 @@ def _wide_stories(tables: dict[str, PublishedTable], commons: Commons) -> pa.Tab
     return wide
 
 
-def write_provider_files(
-    tables: dict[str, PublishedTable], rows: dict[str, Rows], commons: Commons, folder: Path
+def write_provider_csvs(
+    tables: dict[str, PublishedTable], commons: Commons, folder: Path
 ) -> dict[str, str]:
-    """providers/<id>.csv (the provider's stories, one column per rating) and .json (all its rows).
+    """providers/<id>.csv: the provider's stories as in stories.csv, one column per rating.
 
-    rows holds each table's rows encoded as JSON, so no row is encoded twice; each file is a
-    run of rows cut from one buffer. Returns each file's path in folder and its SHA-256.
+    Each file is a run of rows cut from one buffer. Returns each file's name and SHA-256.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    provider_ids = tables["providers"].data.column("id").to_pylist()
+    wide = _wide_stories(tables, commons)
+    order, runs = _provider_runs(wide.column("provider").combine_chunks())
+    header = csv_header(wide)
+    spans = csv_rows(wide.take(order)).spans([runs.get(pid, (0, 0)) for pid in provider_ids])
+    return {
+        f"{pid}.csv": write_file(folder / f"{pid}.csv", header, span)
+        for pid, span in zip(provider_ids, spans, strict=True)
+    }
+
+
+def write_provider_jsons(
+    tables: dict[str, PublishedTable], rows: dict[str, Rows], folder: Path
+) -> dict[str, str]:
+    """providers/<id>.json: the provider's row and every row about it, table by table.
+
+    rows holds each table's rows encoded as JSON, so no row is encoded twice; each array is
+    a run of rows cut from one buffer. Returns each file's name and SHA-256.
     """
     folder.mkdir(parents=True, exist_ok=True)
     stories = tables["stories"].data
-    provider_ids = tables["providers"].data.column("id").combine_chunks()
-    grouped: dict[str, list[memoryview]] = {}
+    provider_ids = tables["providers"].data.column("id").to_pylist()
+    grouped: dict[str, list[memoryview]] = {
+        "provider": [
+            span[: -len(ROW_END)]
+            for span in rows["providers"].spans([(i, 1) for i in range(len(provider_ids))])
+        ]
+    }
     for name, table in tables.items():
         names = table.data.column_names
         if "provider" in names and name != "providers":
@@ -154,28 +178,14 @@ def write_provider_files(
         else:
             continue
         order, runs = _provider_runs(keys)
-        grouped[name] = (
-            rows[name]
-            .take(order)
-            .spans([runs.get(pid, (0, 0)) for pid in provider_ids.to_pylist()])
-        )
-
-    wide = _wide_stories(tables, commons)
-    order, runs = _provider_runs(wide.column("provider").combine_chunks())
-    wide_rows = csv_rows(wide.take(order))
-    header = csv_header(wide)
-    csv_spans = wide_rows.spans([runs.get(pid, (0, 0)) for pid in provider_ids.to_pylist()])
-    provider_lines = rows["providers"].spans([(i, 1) for i in range(len(provider_ids))])
+        grouped[name] = rows[name].take(order).spans([runs.get(p, (0, 0)) for p in provider_ids])
+    keys = {name: f"{json.dumps(name)}: ".encode() for name in grouped}
     digests = {}
-    for index, pid in enumerate(provider_ids.to_pylist()):
-        digests[f"{pid}.csv"] = write_file(folder / f"{pid}.csv", header, csv_spans[index])
+    for index, pid in enumerate(provider_ids):
         parts: list[bytes | memoryview] = [b"{\n"]
-        extract = {"provider": provider_lines[index][: -len(ROW_END)]}
-        for name, spans in grouped.items():
-            extract[name] = spans[index]
-        for number, name in enumerate(sorted(extract)):
-            parts.append((b",\n" if number else b"") + f"{json.dumps(name)}: ".encode())
-            body = extract[name]
+        for number, name in enumerate(sorted(grouped)):
+            parts.append(b",\n" + keys[name] if number else keys[name])
+            body = grouped[name][index]
             if name == "provider":
                 parts.append(body)
             elif body:
