@@ -151,7 +151,11 @@ def _mean_count_map(frame: pd.DataFrame, keys: list[str]) -> dict[Any, tuple[flo
     if not len(frame):
         return {}
     grouped = frame.groupby(keys, sort=True)["score"].agg(["mean", "count"])
-    return {k: (float(r["mean"]), int(r["count"])) for k, r in grouped.iterrows()}
+    # Whole columns at once: a row at a time (iterrows) builds a Series per group.
+    means, counts = grouped["mean"].tolist(), grouped["count"].tolist()
+    return {
+        k: (float(m), int(n)) for k, m, n in zip(grouped.index.tolist(), means, counts, strict=True)
+    }
 
 
 def _summaries(

@@ -9,19 +9,15 @@ import json
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pipelines.aggregate import aggregate_dataset
-from pipelines.charts import build_charts
-from pipelines.export import export_package
 from pipelines.load import input_digest, load_dataset
 from pipelines.problems import Problem, Report
-from pipelines.search import SearchError, build_search_index, search_records
 from pipelines.staging import staged_dir
-from pipelines.validate import validate_dataset
 from pipelines.website import WebsiteError, build_website, source_folders
 
 log = logging.getLogger(__name__)
@@ -62,11 +58,21 @@ def build_all(
     does nothing. Either way unchanged pages are hard-linked from the previous output.
     """
     stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
+    inputs = None
     if stamp is not None:
-        previous = stamp.result_if_unchanged(stamp_key(input_digest(data_dir), settings))
+        inputs = InputListing.of(data_dir)
+        data_digest = stamp.data_digest_if_unchanged(inputs) or input_digest(data_dir)
+        previous = stamp.result_if_unchanged(stamp_key(data_digest, settings))
         if previous is not None:
             log.info("nothing changed since the last build into %s", output_dir.as_posix())
             return previous
+    # Imported only for a build that runs: pandas and Altair take seconds to import.
+    from pipelines.aggregate import aggregate_dataset
+    from pipelines.charts import build_charts
+    from pipelines.export import export_package
+    from pipelines.search import SearchError, build_search_index, search_records
+    from pipelines.validate import validate_dataset
+
     log.info("loading %s", data_dir.as_posix())
     dataset = load_dataset(data_dir, cache_dir=cache_dir)
     log.info("validating %d files", len(dataset.files))
@@ -108,13 +114,13 @@ def build_all(
         output_dir, len(commons.stories), len(commons.providers), website.pages, validation.report
     )
     if stamp is not None:
-        stamp.record(stamp_key(dataset.digest, settings), result)
+        stamp.record(stamp_key(dataset.digest, settings), result, inputs, dataset.digest)
     return result
 
 
 # --- Skipping a build whose inputs have not changed -------------------------------------
 
-STAMP_FORMAT = 1
+STAMP_FORMAT = 2
 # Libraries whose version changes what a page looks like.
 RENDERING_LIBRARIES = ("pelican", "jinja2", "markdown", "markupsafe", "pandas", "altair")
 
@@ -145,20 +151,53 @@ def stamp_key(data_digest: str, settings: Path) -> str:
     return digest.hexdigest()
 
 
-def _listing(output_dir: Path) -> list[list[Any]]:
-    """Every file under output_dir with its size, inode and mtime: what a later build checks."""
-    cut = len(str(output_dir)) + 1
+def _listing(root: Path, skip: frozenset[str] = frozenset()) -> list[list[Any]]:
+    """Every file under root with its size, inode, mtime and ctime: what a later build checks.
+
+    Folders named in skip are left out wherever they are.
+    """
+    cut = len(str(root)) + 1
     found = []
-    folders = [str(output_dir)]
+    folders = [str(root)]
     while folders:
         with os.scandir(folders.pop()) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    folders.append(entry.path)
+                    if entry.name not in skip:
+                        folders.append(entry.path)
                 else:
                     info = entry.stat(follow_symlinks=False)
-                    found.append([entry.path[cut:], info.st_size, info.st_ino, info.st_mtime_ns])
+                    found.append(
+                        [
+                            entry.path[cut:],
+                            info.st_size,
+                            info.st_ino,
+                            info.st_mtime_ns,
+                            info.st_ctime_ns,
+                        ]
+                    )
     return sorted(found)
+
+
+# A file changed again within this long of being listed could keep the same mtime and ctime
+# (file systems keep time in ticks), so a listing holding such a file is not trusted.
+SETTLED_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class InputListing:
+    """The data folder's files as stat sees them, taken before a build reads them."""
+
+    files: list[list[Any]]
+    settled: bool  # every file was last changed well before it was listed
+
+    @classmethod
+    def of(cls, data_dir: Path) -> InputListing:
+        listed_at = time.time_ns()
+        files = _listing(data_dir, frozenset({".git"}))
+        # ctime, which nothing but the kernel sets, moves on every write and every rename.
+        settled = all(f[4] < listed_at - SETTLED_NS for f in files)
+        return cls(files, settled)
 
 
 @dataclass(frozen=True)
@@ -172,6 +211,21 @@ class BuildStamp:
     def at(cls, cache_dir: Path, output_dir: Path) -> BuildStamp:
         name = hashlib.sha256(str(output_dir.resolve()).encode()).hexdigest()[:16]
         return cls(cache_dir / f"build-{name}.json", output_dir)
+
+    def data_digest_if_unchanged(self, inputs: InputListing) -> str | None:
+        """The data digest the last build recorded, if every data file's stat is as then.
+
+        This spares hashing every data file (as git's index spares git): a file whose size,
+        inode, mtime and ctime are all unchanged has not been written since.
+        """
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            if stored.get("format") != STAMP_FORMAT or stored.get("inputs") != inputs.files:
+                return None
+            return str(stored["data_digest"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
+            return None
 
     def result_if_unchanged(self, key: str) -> BuildResult | None:
         """The last build's result when its inputs equal key and its output is untouched."""
@@ -197,10 +251,15 @@ class BuildStamp:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
 
-    def record(self, key: str, result: BuildResult) -> None:
+    def record(
+        self, key: str, result: BuildResult, inputs: InputListing | None, data_digest: str
+    ) -> None:
         stored = {
             "format": STAMP_FORMAT,
             "key": key,
+            # Listed before the build read the data, so a file changed since differs in stat.
+            "inputs": inputs.files if inputs is not None and inputs.settled else None,
+            "data_digest": data_digest,
             "stories": result.stories,
             "providers": result.providers,
             "pages": result.pages,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import build
 from pipelines.build import build_all
 from pipelines.demo_data import add_story, write_demo_data
 from pipelines.website import generator
@@ -129,3 +130,51 @@ def test_a_failed_rebuild_leaves_the_previous_output_untouched(
     assert stats(output) == before
     assert tree(output) == contents
     assert sorted(os.listdir(tmp_path)) == ["cache", "data", "output", "pelican.conf.py", "theme"]
+
+
+def test_a_rebuild_with_nothing_changed_trusts_the_data_folders_stat(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    monkeypatch.setattr(build, "SETTLED_NS", 0)  # files just copied count as settled
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    hashed: list[Path] = []
+    monkeypatch.setattr(build, "input_digest", lambda d: hashed.append(d) or "changed")
+    before = stats(output)
+    assert build_all(data, output, SETTINGS, cache_dir=cache).stories == 60
+    assert (hashed, stats(output)) == ([], before)
+
+
+def test_a_file_rewritten_with_its_old_size_and_mtime_is_still_seen(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    monkeypatch.setattr(build, "SETTLED_NS", 0)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    story = sorted((data / "stories").rglob("*.yaml"))[0]
+    text = story.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title: "))
+    renamed = "title: " + "Q" * (len(title) - len("title: "))
+    info = story.stat()
+    story.write_text(text.replace(title, renamed, 1), encoding="utf-8")
+    os.utime(story, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert (story.stat().st_size, story.stat().st_mtime_ns) == (info.st_size, info.st_mtime_ns)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    page = output / "stories" / story.stem / "index.html"
+    assert renamed.removeprefix("title: ") in page.read_text(encoding="utf-8")
+
+
+def test_data_changed_moments_before_a_build_is_hashed_on_the_next(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Within SETTLED_NS of the listing, a later write could leave the stat as it was.
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    hashed: list[Path] = []
+    digest = build.input_digest
+    monkeypatch.setattr(build, "input_digest", lambda d: hashed.append(d) or digest(d))
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert hashed == [data]

@@ -9,14 +9,15 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipelines.aggregate import Aggregates
-from pipelines.charts import Charts
-from pipelines.export.release import DataRelease
-from pipelines.package import SourcePackage
-from pipelines.records import Commons
-from pipelines.website.generator import PREVIOUS_SETTING, SITE_SETTING
-from pipelines.website.model import build_model
+if TYPE_CHECKING:  # pandas, Altair and Pelican load when a site is built, not on import:
+    # a build with nothing changed imports this module only for source_folders.
+    from pipelines.aggregate import Aggregates
+    from pipelines.charts import Charts
+    from pipelines.export.release import DataRelease
+    from pipelines.package import SourcePackage
+    from pipelines.records import Commons
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,9 @@ def build_website(
     """
     from pelican import Pelican
     from pelican.settings import read_settings
+
+    from pipelines.website.generator import PREVIOUS_SETTING, SITE_SETTING
+    from pipelines.website.model import build_model
 
     settings_path = settings_path.resolve()
     model = dataclasses.replace(

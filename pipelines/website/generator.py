@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -127,10 +128,17 @@ class CommonsGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         base = self.base_context()
         workers = min(os.cpu_count() or 1, max(1, len(self.pages) // PARALLEL_MIN_PAGES))
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            results = self._render_in_processes(workers, base)
-        else:
-            results = [self.render_share(0, 1, base)]
+        # The commons and the planned pages live until rendering ends: frozen, the cyclic
+        # collector stops walking them after every few thousand allocations, and forked
+        # workers stop copying their memory to mark them (gc.freeze's documented use).
+        gc.freeze()
+        try:
+            if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+                results = self._render_in_processes(workers, base)
+            else:
+                results = [self.render_share(0, 1, base)]
+        finally:
+            gc.unfreeze()
         digests = {k: v for result in results for k, v in result.digests.items()}
         duplicates = len(self.pages) - len(digests)
         if duplicates:
