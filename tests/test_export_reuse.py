@@ -44,9 +44,14 @@ def test_an_unchanged_package_is_linked_and_byte_identical(
     assert again == release
     assert files_of(tmp_path / "again") == files_of(first)
     assert set(linked(first, tmp_path / "again")) == {True}
+    # A file added beside the package (as the site adds its data page) is not the package's.
+    (first / "index.html").write_text("<h1>Data</h1>")
+    export_package(commons, data, tmp_path / "beside", first, digest, cache)
+    assert files_of(tmp_path / "beside") == files_of(tmp_path / "again")
+    assert set(linked(tmp_path / "again", tmp_path / "beside")) == {True}
     # Without the cache there is no record of what the previous export was.
     export_package(commons, data, tmp_path / "uncached", first, digest)
-    assert set(linked(first, tmp_path / "uncached")) == {False}
+    assert set(linked(tmp_path / "again", tmp_path / "uncached")) == {False}
 
 
 def test_changed_data_is_exported_again_as_a_full_export_would(tmp_path: Path) -> None:
@@ -98,3 +103,18 @@ def test_export_twice_into_one_folder_links_and_says_how_long(sample: Path, tmp_
         assert "loaded and validated in " in result.stderr
         assert " s, exported in " in result.stderr
     assert read_release(tmp_path / "out").version in second.stdout
+
+
+def test_a_rebuild_links_the_unchanged_package_from_the_last_build(tmp_path: Path) -> None:
+    from pipelines.build import build_all
+    from tests.conftest import SETTINGS
+
+    data, output, cache = make_instance(tmp_path / "data"), tmp_path / "output", tmp_path / "cache"
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    before = files_of(output / "data")
+    inode = os.stat(output / "data/stories.csv").st_ino
+    for stamp in cache.glob("build-*.json"):  # so the build runs again, with the same data
+        stamp.unlink()
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert files_of(output / "data") == before
+    assert os.stat(output / "data/stories.csv").st_ino == inode

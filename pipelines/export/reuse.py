@@ -115,9 +115,12 @@ def reuse(cache_dir: Path, previous: Path, folder: Path, key: str) -> bool:
         stamp = json.loads(_stamp_path(cache_dir, previous).read_text(encoding="utf-8"))
         if stamp.get("format") != KEY_FORMAT or stamp.get("key") != key:
             return False
-        if _listing(previous) != stamp["files"]:
-            log.info("the package in %s was changed since: exporting again", previous)
-            return False
+        # Files added beside the package since (the site's data page) are not its own.
+        for name, *listed in stamp["files"]:
+            info = (previous / name).stat()
+            if [info.st_size, info.st_ino, info.st_mtime_ns] != listed:
+                log.info("%s was changed since it was exported: exporting again", name)
+                return False
         for name, *_ in stamp["files"]:
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
