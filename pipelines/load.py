@@ -401,6 +401,38 @@ def _record_file_names(
 Parsed = tuple[Row, Location, dict[str, list[tuple[Row, Location]]]]
 
 
+def _wanted_file_names(
+    data_dir: Path, shown_dir: str, table: Table, wanted: set[Path], issues: list[ReadIssue]
+) -> list[tuple[str, str]]:
+    """_record_file_names for the wanted files only: the folder is not listed (at 100,000
+    files, listing it was most of a --since run)."""
+    folder = (data_dir / table.path).resolve()
+    found = []
+    for path in wanted:
+        if folder not in path.parents or path.name.startswith(".") or not path.is_file():
+            continue
+        found.append(f"{table.path}/{path.relative_to(folder).as_posix()}")
+    found.sort(key=lambda name: name.split("/"))
+    out = []
+    for name in found:
+        shown = f"{shown_dir}/{name}"
+        suffix = os.path.splitext(name)[1]
+        if suffix != YAML_SUFFIX:
+            issues.append(
+                ReadIssue(
+                    shown,
+                    0,
+                    0,
+                    "wrong-file-type",
+                    suffix or name.rsplit("/", 1)[-1],
+                    table=table.name,
+                )
+            )
+            continue
+        out.append((os.path.join(data_dir, name), shown))
+    return out
+
+
 def read_record_file(
     raw: bytes,
     shown: str,
@@ -445,7 +477,8 @@ def _read_simple(
     return flatten_record(root, shown, shape.table, [], issues, shape), issues
 
 
-def _max_file_bytes(instance: TableRows) -> int:
+def max_file_bytes(instance: TableRows) -> int:
+    """The instance's max_file_bytes setting as written, or the default."""
     if instance.rows:
         value = instance.rows[0].get("max_file_bytes")
         if value and value.isdigit():
@@ -467,9 +500,6 @@ def load_dataset(
     files: list[str] = []
     tables: dict[str, TableRows] = {t.name: TableRows(t) for t in package.tables}
     wanted = None if only is None else {Path(p).resolve() for p in only}
-    # Resolving a path is a system call: at 100,000 files, resolve only the few whose name
-    # is wanted.
-    wanted_names = set() if wanted is None else {p.name for p in wanted}
     content: list[tuple[str, bytes]] = []
 
     optional = {
@@ -504,7 +534,7 @@ def load_dataset(
         issues.append(
             ReadIssue(shown_instance, 0, 0, "missing-file", instance.path, table="instance")
         )
-    max_bytes = _max_file_bytes(tables["instance"])
+    max_bytes = max_file_bytes(tables["instance"])
 
     cache = (
         None
@@ -515,12 +545,11 @@ def load_dataset(
         if not table.is_file_per_record:
             continue
         shape = RecordShape.of(table, package.children(table.name))
-        listed = [
-            (path, shown)
-            for path, shown in _record_file_names(data_dir, shown_dir, table, issues)
+        listed = (
+            _record_file_names(data_dir, shown_dir, table, issues)
             if wanted is None
-            or (os.path.basename(path) in wanted_names and Path(path).resolve() in wanted)
-        ]
+            else _wanted_file_names(data_dir, shown_dir, table, wanted, issues)
+        )
         files.extend(shown for _, shown in listed)
         rows = tables[table.name]
         for shown, (parsed, found), digest in _read_record_files(listed, shape, max_bytes, cache):
@@ -665,11 +694,21 @@ class ParseCache:
                 entries = stored[2]
             else:
                 log.info("ignoring the parse cache %s: it is out of date", path.as_posix())
+                cls._remove(path)
         except FileNotFoundError:
             pass
         except (OSError, EOFError, ValueError, TypeError) as error:
             log.warning("ignoring the parse cache %s: %s", path.as_posix(), error)
+            cls._remove(path)
         return cls(path, fingerprint, entries)
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        """Remove a cache that cannot be used, so that later runs do not read it again."""
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            log.warning("could not remove the parse cache %s: %s", path.as_posix(), error)
 
     def get(self, shown: str, digest: bytes) -> Packed | None:
         entry = self.entries.get(shown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 from pathlib import Path
 
@@ -232,3 +233,46 @@ def test_stories_added_to_the_base_later_are_not_deletions(repo: Path) -> None:
     commit_all(repo, "main moves on")
     git(repo, "checkout", "--quiet", "pr")
     assert check() == []
+
+
+EARLIER = "Nobody told us the clinic was running late. Forty minutes in a hot waiting room."
+SAME = 'the same text as "2026-01-10-bbbb02"'
+
+
+@pytest.mark.parametrize(
+    ("text", "new_id", "code", "got"),
+    [
+        (EARLIER, "2026-06-01-new001", "duplicate-story", SAME),
+        # Earlier by id than the story it copies: still the new file that is reported.
+        (EARLIER.upper(), "2025-06-01-new001", "duplicate-story", SAME),
+        (
+            EARLIER + " Really.",
+            "2026-06-01-new001",
+            "near-duplicate-story",
+            f"nearly {SAME}",
+        ),
+    ],
+    ids=["exact", "exact-earlier-id", "near"],
+)
+def test_a_new_story_is_checked_for_duplicates_against_every_story_not_read(
+    repo: Path, text: str, new_id: str, code: str, got: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    git(repo, "checkout", "--quiet", "-b", "pr")
+    story = NEW_STORY.replace("2026-06-01-new001", new_id).replace(
+        "The nurse took time to explain the results to me.", text
+    )
+    path = f"data/stories/{new_id[:4]}/{new_id}.yaml"
+    (repo / path).parent.mkdir(exist_ok=True)
+    (repo / path).write_text(story)
+    commit_all(repo, "add a copy")
+    stories = len(list((repo / "data/stories").rglob("*.yaml"))) - 1
+    caplog.set_level(logging.INFO, logger="pipelines.validate.corpus")
+    for cached in (0, stories):  # filling the fingerprint cache, then reading from it
+        caplog.clear()
+        validation = validate_since(Path("data"), "main", None, TODAY, cache_dir=repo / "cache")
+        found = [(p.path, p.code, p.got) for p in validation.report.problems]
+        assert found == [(path, code, got)]
+        message = (
+            f"compared with {stories} stories not read: {cached} fingerprints came from the cache"
+        )
+        assert message in caplog.messages

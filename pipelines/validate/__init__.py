@@ -27,6 +27,7 @@ from pipelines.records import (
 from pipelines.validate import policy, privacy
 from pipelines.validate.changes import ChangeError, ChangeSet, load_since, read_changes
 from pipelines.validate.codes import code
+from pipelines.validate.corpus import Fingerprint
 from pipelines.validate.privacy import read_acceptance
 from pipelines.validate.rules import Context, did_you_mean, run_rules
 from pipelines.validate.schema import check_table
@@ -244,11 +245,13 @@ def validate_dataset(
     options: dict[str, Any] | None = None,
     changes: ChangeSet | None = None,
     known_ids: dict[str, frozenset[str]] | None = None,
+    unread: list[Fingerprint] | None = None,
 ) -> Validation:
     """Check every table against its schema and every rule; report all problems at once.
 
-    With changes (--since), the change rules run too, and known_ids names the record files
-    that were not read, so that references to them resolve.
+    With changes (--since), the change rules run too, known_ids names the record files
+    that were not read, so that references to them resolve, and unread gives the published
+    stories that were not read, so that new ones are checked for duplicates against them.
     """
     problems = [_read_problem(issue, dataset) for issue in dataset.issues]
     typed: dict[str, list[dict[str, Any]]] = {}
@@ -265,6 +268,7 @@ def validate_dataset(
         options or {},
         changes=changes,
         known_ids=known_ids or {},
+        unread=unread,
     )
     read_acceptance(context)
     problems.extend(run_rules(context))
@@ -302,7 +306,7 @@ def validate_since(
         len(loaded.context_only),
     )
     validation = validate_dataset(
-        loaded.dataset, today, changes=changes, known_ids=loaded.known_ids
+        loaded.dataset, today, changes=changes, known_ids=loaded.known_ids, unread=loaded.unread
     )
     report = validation.report
     kept = [p for p in report.problems if p.path not in loaded.context_only]

@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.load import Dataset, Location, load_dataset
+from pipelines.load import Dataset, Location, load_dataset, max_file_bytes
 from pipelines.package import SourcePackage
 from pipelines.problems import Problem, quote
 from pipelines.validate.codes import code
+from pipelines.validate.corpus import Fingerprint, unread_stories
 from pipelines.validate.rules import Context, rule
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class ChangeSet:
     # responders.csv at the base revision: a pull request cannot authorise itself by adding
     # its author to responders.csv and a response together.
     base_responders: str | None = None
+    # The commit compared with: where HEAD's history left base (git merge-base), or base.
+    since: str = ""
 
     @property
     def changed(self) -> frozenset[str]:
@@ -112,6 +115,7 @@ def read_changes(
         frozenset(deleted),
         _at_base(data_dir, since, moderation_path),
         _at_base(data_dir, since, responders_path),
+        since,
     )
 
 
@@ -134,6 +138,9 @@ class SinceLoad:
     dataset: Dataset
     known_ids: dict[str, frozenset[str]]
     context_only: frozenset[str]  # shown paths read only to check changed files against
+    # The published stories not read, to check new ones for duplicates; None when git
+    # could not list them.
+    unread: list[Fingerprint] | None = None
 
 
 def load_since(
@@ -163,10 +170,20 @@ def load_since(
         dataset = load_dataset(
             data_dir, only=[str(data_dir / n) for n in sorted(wanted)], cache_dir=cache_dir
         )
+    unread = unread_stories(
+        data_dir,
+        dataset.display_dir,
+        package,
+        changes.since or changes.base,
+        changes.changed | changes.deleted,
+        max_file_bytes(dataset.tables["instance"]),
+        cache_dir,
+    )
     return SinceLoad(
         dataset,
         {name: frozenset(ids) for name, ids in listings.items()},
         frozenset(f"{dataset.display_dir}/{name}" for name in context),
+        unread,
     )
 
 

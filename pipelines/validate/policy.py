@@ -16,7 +16,6 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from itertools import chain
-from typing import Any
 
 from pipelines.problems import Problem, quote
 from pipelines.validate.codes import code
@@ -156,7 +155,11 @@ def fingerprint(text: str) -> tuple[bytes, tuple[int, ...]]:
 
 @rule("duplicate-story", "near-duplicate-story")
 def duplicate_stories(ctx: Context) -> Iterator[Problem]:
-    """A story's text is not another's (exactly: an error; nearly: a warning for a moderator)."""
+    """A story's text is not another's (exactly: an error; nearly: a warning for a moderator).
+
+    Each story is compared with those before it by id; in --since mode, the stories read are
+    also compared with every published story that was not read (ctx.unread).
+    """
     stories = sorted(
         (
             (written.get("id") or "", written.get("story") or "", location)
@@ -165,23 +168,36 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
         ),
         key=lambda item: item[0],
     )
-    first: dict[bytes, tuple[str, Any]] = {}
-    sketches: list[tuple[str, tuple[int, ...], Any]] = []
+    first: dict[bytes, tuple[str, str]] = {}  # digest: the id and path of its first story
+    sketches: list[tuple[str, tuple[int, ...], str]] = []  # id, sketch, path
     index: dict[int, list[int]] = {}
     fingerprints = map_in_order(fingerprint, [text for _id, text, _location in stories])
+    if ctx.unread is not None:
+        read = {location.path for _id, _text, location in stories}
+        # Only the sketch values of the stories read are ever looked up.
+        wanted = {value for _digest, own in fingerprints for value in own[:INDEXED]}
+        for known in sorted(ctx.unread, key=lambda known: known.story_id):
+            if known.path in read or known.digest in first:
+                continue
+            first[known.digest] = (known.story_id, known.path)
+            position = len(sketches)
+            sketches.append((known.story_id, known.sketch, known.path))
+            for value in known.sketch[:INDEXED]:
+                if value in wanted:
+                    index.setdefault(value, []).append(position)
     for (story_id, _text, location), (digest, own) in zip(stories, fingerprints, strict=True):
         if digest in first:
-            other_id, other = first[digest]
+            other_id, other_path = first[digest]
             yield problem(
                 location,
                 "story",
                 "duplicate-story",
-                f"a story not already in the commons (the same text is in {other.path})",
+                f"a story not already in the commons (the same text is in {other_path})",
                 f"the same text as {quote(other_id)}",
                 f"remove this file if it repeats {other_id}.",
             )
             continue
-        first[digest] = (story_id, location)
+        first[digest] = (story_id, location.path)
         # One Counter over every posting list at once: counting runs in C.
         shared = Counter(
             chain.from_iterable(
@@ -204,14 +220,14 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
                 location,
                 "story",
                 "near-duplicate-story",
-                f"a story of its own (about {round(best[0] * 100)}% of it is the same as {sketches[other][2].path})",
+                f"a story of its own (about {round(best[0] * 100)}% of it is the same as {sketches[other][2]})",
                 f"nearly the same text as {quote(other_id)}",
                 f"remove this file if it repeats {other_id}; otherwise nothing needs to change.",
             )
             if not ctx.acceptance.accepts(found, story_id, "story", other_id):
                 yield found
         position = len(sketches)
-        sketches.append((story_id, own, location))
+        sketches.append((story_id, own, location.path))
         for value in own[:INDEXED]:
             index.setdefault(value, []).append(position)
 

@@ -58,6 +58,9 @@ class Context:
     # Ids of record files that exist but were not loaded (--since), by table: they resolve
     # references without being read.
     known_ids: dict[str, frozenset[str]] = field(default_factory=dict)
+    # In --since mode: the published stories not read (validate.corpus.Fingerprint), so that
+    # new stories are checked for duplicates against all of them.
+    unread: Any = None
 
     def rows(self, table: str) -> Iterator[tuple[dict[str, Any], dict[str, Any], Location]]:
         """(typed row, row as written, location) for every row of a table."""
