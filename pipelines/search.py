@@ -44,9 +44,9 @@ MANIFEST_FORMAT = 2
 WORDS_DIR = "words/"
 # The filter that tells the words/ records from the shards' pages (search.js uses it too).
 PART_FILTER = "part"
-# At most this many records a shard, so that indexing one shard is quick and its memory
-# bounded; the number of shards is a power of two, so records move between shards only
-# when the commons doubles in size.
+# At most this many records a shard on average, so that indexing one shard is quick and its
+# memory bounded; the number of shards is a power of two, so records move between shards
+# only when the commons doubles in size.
 SHARD_RECORDS = 2048
 # What a merged shard needs besides its pagefind-entry.json and *.pf_meta: Pagefind's
 # script, worker, WebAssembly and UI files are loaded from words/ only.

@@ -147,11 +147,16 @@ class CommonsGenerator(Generator):
         log.info("wrote %d of %d data pages (the rest were unchanged)", written, len(self.pages))
 
     def _render_in_processes(self, workers: int, base: dict[str, Any]) -> list[Written]:
-        """Render on every core: forked workers share the model without copying it."""
+        """Render on every core: forked workers share the model without copying it.
+
+        This process renders the first share itself: an idle parent would hold its own copy
+        of the model while each worker dirties theirs (every object a page reads has its
+        reference count written, which copies its memory page into the worker).
+        """
         context = multiprocessing.get_context("fork")
         pipes = []
         processes = []
-        for share in range(workers):
+        for share in range(1, workers):
             receive, send = context.Pipe(duplex=False)
             process = context.Process(
                 target=_render_worker, args=(self, share, workers, base, send), daemon=True
@@ -162,6 +167,10 @@ class CommonsGenerator(Generator):
             processes.append(process)
         results: list[Written] = []
         failures: list[str] = []
+        try:
+            results.append(self.render_share(0, workers, base))
+        except Exception:  # noqa: BLE001 - reported with the workers' failures, after they end
+            failures.append(traceback.format_exc())
         for receive in pipes:
             try:
                 outcome = receive.recv()
