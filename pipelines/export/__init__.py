@@ -46,6 +46,21 @@ def _download(folder: Path, path: str, title: str, digests: dict[str, str]) -> D
 
 def write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease:
     """Write every file of the package into folder, which must be empty or missing."""
+    import pyarrow as pa
+
+    # Arrow's buffers come from the C library's allocator while the package is written:
+    # mimalloc, pyarrow's default, hands the export's large short-lived buffers back to the
+    # system and faults them in again, which was measured at about 40% more CPU in all.
+    # Each buffer is freed by the allocator it came from, so switching back is safe.
+    default = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        return _write_package(commons, data_dir, folder)
+    finally:
+        pa.set_memory_pool(default)
+
+
+def _write_package(commons: Commons, data_dir: Path, folder: Path) -> DataRelease:
     from pipelines.export.archive import write_zip
     from pipelines.export.descriptor import (
         build_descriptor,
