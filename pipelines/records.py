@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -29,10 +30,16 @@ def plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _attributes(cls: Any, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The (row key, attribute) pairs of a row's keys that cls has: worked out once per shape."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return tuple((key, attribute(key)) for key in keys if attribute(key) in names)
+
+
 def from_row(cls: type[T], row: dict[str, Any], **extra: Any) -> T:
     """Build a record from a typed row; attributes missing from the row stay at their default."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    values = {attribute(k): plain(v) for k, v in row.items() if attribute(k) in names}
+    values = {name: plain(row[key]) for key, name in _attributes(cls, tuple(row))}  # type: ignore[arg-type]
     return cls(**values, **extra)
 
 

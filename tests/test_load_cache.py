@@ -56,6 +56,15 @@ def test_the_simple_reader_gives_what_libyaml_gives(
     assert snapshot(load_dataset(instance)) == simple
 
 
+def test_reading_on_every_core_gives_the_same_dataset(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = snapshot(load_dataset(instance))
+    monkeypatch.setattr(load, "PARALLEL_READ_MIN", 1)
+    monkeypatch.setattr(load, "READ_CHUNK", 3)
+    assert snapshot(load_dataset(instance)) == serial
+
+
 def test_only_files_libyaml_reads_are_cached_and_not_read_again(
     instance: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.load import Dataset, ReadIssue
+from pipelines.load import Dataset, ReadIssue, paused_gc
 from pipelines.package import read_source_package
 from pipelines.problems import Problem, Report, quote
 from pipelines.records import (
@@ -253,6 +253,18 @@ def validate_dataset(
     that were not read, so that references to them resolve, and unread gives the published
     stories that were not read, so that new ones are checked for duplicates against them.
     """
+    with paused_gc():
+        return _validate_dataset(dataset, today, options, changes, known_ids, unread)
+
+
+def _validate_dataset(
+    dataset: Dataset,
+    today: dt.date | None,
+    options: dict[str, Any] | None,
+    changes: ChangeSet | None,
+    known_ids: dict[str, frozenset[str]] | None,
+    unread: list[Fingerprint] | None,
+) -> Validation:
     problems = [_read_problem(issue, dataset) for issue in dataset.issues]
     typed: dict[str, list[dict[str, Any]]] = {}
     for name, rows in dataset.tables.items():
