@@ -120,7 +120,7 @@ def build_all(
 
 # --- Skipping a build whose inputs have not changed -------------------------------------
 
-STAMP_FORMAT = 2
+STAMP_FORMAT = 3
 # Libraries whose version changes what a page looks like.
 RENDERING_LIBRARIES = ("pelican", "jinja2", "markdown", "markupsafe", "pandas", "altair")
 
@@ -151,13 +151,15 @@ def stamp_key(data_digest: str, settings: Path) -> str:
     return digest.hexdigest()
 
 
-def _listing(root: Path, skip: frozenset[str] = frozenset()) -> list[list[Any]]:
-    """Every file under root with its size, inode, mtime and ctime: what a later build checks.
+def _listing(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
+    """A digest of every file under root with its size, inode, mtime and ctime; the newest ctime.
 
-    Folders named in skip are left out wherever they are.
+    Folders named in skip are left out wherever they are. A digest, not the listing, goes
+    into the stamp: at 100,000 stories the listings ran to tens of MB of JSON to read back.
     """
     cut = len(str(root)) + 1
     found = []
+    newest = 0
     folders = [str(root)]
     while folders:
         with os.scandir(folders.pop()) as entries:
@@ -167,16 +169,13 @@ def _listing(root: Path, skip: frozenset[str] = frozenset()) -> list[list[Any]]:
                         folders.append(entry.path)
                 else:
                     info = entry.stat(follow_symlinks=False)
+                    newest = max(newest, info.st_ctime_ns)
                     found.append(
-                        [
-                            entry.path[cut:],
-                            info.st_size,
-                            info.st_ino,
-                            info.st_mtime_ns,
-                            info.st_ctime_ns,
-                        ]
+                        f"{entry.path[cut:]}\0{info.st_size}\0{info.st_ino}"
+                        f"\0{info.st_mtime_ns}\0{info.st_ctime_ns}\n"
                     )
-    return sorted(found)
+    found.sort()
+    return hashlib.sha256("".join(found).encode("utf-8", "surrogateescape")).hexdigest(), newest
 
 
 # A file changed again within this long of being listed could keep the same mtime and ctime
@@ -188,16 +187,15 @@ SETTLED_NS = 2_000_000_000
 class InputListing:
     """The data folder's files as stat sees them, taken before a build reads them."""
 
-    files: list[list[Any]]
+    files: str  # the digest of every file's path and stat
     settled: bool  # every file was last changed well before it was listed
 
     @classmethod
     def of(cls, data_dir: Path) -> InputListing:
         listed_at = time.time_ns()
-        files = _listing(data_dir, frozenset({".git"}))
+        files, newest = _listing(data_dir, frozenset({".git"}))
         # ctime, which nothing but the kernel sets, moves on every write and every rename.
-        settled = all(f[4] < listed_at - SETTLED_NS for f in files)
-        return cls(files, settled)
+        return cls(files, newest < listed_at - SETTLED_NS)
 
 
 @dataclass(frozen=True)
@@ -233,7 +231,7 @@ class BuildStamp:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
             if stored.get("format") != STAMP_FORMAT or stored.get("key") != key:
                 return None
-            if not self.output_dir.is_dir() or _listing(self.output_dir) != stored["output"]:
+            if not self.output_dir.is_dir() or _listing(self.output_dir)[0] != stored["output"]:
                 return None
             report = stored["report"]
             return BuildResult(
@@ -268,7 +266,7 @@ class BuildStamp:
                 "files_checked": result.report.files_checked,
                 "accepted": [dataclasses.asdict(p) for p in result.report.accepted],
             },
-            "output": _listing(self.output_dir),
+            "output": _listing(self.output_dir)[0],
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
