@@ -389,16 +389,24 @@ def _index_shard(executable: Path, shard: Shard, folder: Path, language: str) ->
 
 
 def _link_tree(source: Path, target: Path) -> None:
-    for path in sorted(source.rglob("*")):
-        destination = target / path.relative_to(source)
-        if path.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, destination)
-        except OSError:  # another file system, or one without hard links
-            shutil.copyfile(path, destination)
+    """Hard-link every file under source into target (copy where links cannot be made).
+
+    Plain strings and os.scandir: at 100,000 stories this links about 100,000 fragments.
+    """
+    folders = [(str(source), str(target))]
+    while folders:
+        here, there = folders.pop()
+        os.makedirs(there, exist_ok=True)
+        with os.scandir(here) as entries:
+            for entry in entries:
+                destination = os.path.join(there, entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, destination))
+                    continue
+                try:
+                    os.link(entry.path, destination)
+                except OSError:  # another file system, or one without hard links
+                    shutil.copyfile(entry.path, destination)
 
 
 def _previous_manifest(previous: Path | None) -> dict[str, Any]:
