@@ -159,7 +159,9 @@ class Shard:
 
 def words_of(shard: Shard) -> str:
     """Every word in a shard's records, once each: its record in the words/ index."""
-    found = {w.lower() for r in shard.records for w in f"{r.title} {r.content}".split()}
+    found: set[str] = set()
+    for record in shard.records:
+        found.update(f"{record.title} {record.content}".lower().split())
     return " ".join(sorted(found))
 
 
