@@ -156,7 +156,7 @@ def build_commons(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> C
     )
 
     def complete(rows: list[dict[str, Any]], *required: str) -> list[dict[str, Any]]:
-        return [r for r in rows if all(r.get(name) is not None for name in required)]
+        return [r for r in rows if None not in map(r.get, required)]
 
     stories = [
         from_row(

@@ -126,10 +126,16 @@ def _key_values(ctx: Context, table: str, names: tuple[str, ...]) -> list[Any]:
             value = typed.get(name)
             out.append(written.get(name) if value is None else value)
         return out
-    return [
-        tuple(typed.get(f) if typed.get(f) is not None else written.get(f) for f in names)
-        for typed, written in zip(typed_rows, written_rows, strict=False)
-    ]
+    out = []
+    for typed, written in zip(typed_rows, written_rows, strict=False):
+        key = tuple(map(typed.get, names))  # map over a bound method: no Python frame per field
+        if None in key:
+            key = tuple(
+                written.get(f) if value is None else value
+                for f, value in zip(names, key, strict=True)
+            )
+        out.append(key)
+    return out
 
 
 @rule(*sorted(set(UNKNOWN_REFERENCE.values())))
@@ -197,7 +203,7 @@ def duplicate_ids(ctx: Context) -> Iterator[Problem]:
         if len(pk) == 1:
             values: list[Any] = [typed.get(pk[0]) for typed in typed_rows]
         else:
-            values = [tuple(typed.get(f) for f in pk) for typed in typed_rows]
+            values = [tuple(map(typed.get, pk)) for typed in typed_rows]
             values = [None if any(v is None for v in value) else value for value in values]
         for value, location in zip(values, ctx.dataset.tables[table.name].locations, strict=False):
             if value is None:
