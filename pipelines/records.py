@@ -23,6 +23,8 @@ def attribute(name: str) -> str:
 
 def plain(value: Any) -> Any:
     """A typed cell as a plain Python value: yearmonth as "2026-10", Decimal as float."""
+    if value is None or type(value) is str:  # most cells: answered before any isinstance
+        return value
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
