@@ -296,12 +296,16 @@ def axe_violations(page: Any, axe: Path) -> list[str]:
 
 
 def search_for(page: Any, term: str) -> None:
-    """Types term into the search page's box and waits until the results are announced."""
+    """Types term into the search page's box and waits until the results are announced.
+
+    The announcement quotes the term ("3 results for “s”"); waiting for the bare term would
+    also match "Loading search…" for a term as short as "s".
+    """
     page.get_by_label("Search stories and providers").fill(term)
     page.get_by_role("button", name="Search").click()
     page.wait_for_function(
-        "term => document.querySelector('[data-search-status]').textContent.includes(term)",
-        arg=term,
+        "quoted => document.querySelector('[data-search-status]').textContent.includes(quoted)",
+        arg=f"\u201c{term}\u201d",
     )
 
 
