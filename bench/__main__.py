@@ -379,7 +379,8 @@ def report(args: argparse.Namespace, steps: list[Step]) -> str:
         "largest single process of the step (forked render workers share memory with their "
         "parent, so adding them up would overcount). CPU s is user + system time of the "
         "step's processes; load before is the highest 1-minute load average at the start of "
-        "a run (above 0.5 on 2 cores, other work shared the machine).",
+        "a run, which still counts the bench's own previous step (it decays over about a "
+        "minute), so only a figure well above the cores' count shows other work.",
         "",
         *table(steps),
         "",
