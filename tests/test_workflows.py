@@ -141,6 +141,16 @@ def test_validate_has_no_secrets_and_reports_for_the_comment_workflow() -> None:
     assert env["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
 
 
+def test_validate_keeps_its_cache_between_runs_and_never_publishes() -> None:
+    (cache,) = [s for _, s in steps("validate") if uses(s, "actions/cache")]
+    assert cache["with"]["path"] == ".cache"
+    assert "github.event.pull_request.base.sha" in cache["with"]["key"]
+    # The cache holds what pull-request code wrote: no workflow that publishes may read it.
+    for name in NAMES:
+        if name != "validate":
+            assert not [s for _, s in steps(name) if uses(s, "actions/cache")], name
+
+
 def test_comment_never_runs_pull_request_code() -> None:
     text = (WORKFLOWS / "comment.yml").read_text(encoding="utf-8")
     (checkout,) = [s for _, s in steps("comment") if uses(s, "actions/checkout")]
