@@ -21,6 +21,7 @@
     var root = new URL(container.getAttribute("data-search-root"), document.baseURI);
     var pagefind = null;
     var manifest = null;
+    var loaded = false; // every shard merged: searching may start
     var results = [];
     var shown = 0;
     var generation = 0;
@@ -118,6 +119,9 @@
         say("");
         return Promise.resolve();
       }
+      if (!loaded) {
+        return Promise.resolve(); // searched for once the index has loaded
+      }
       return searchShards(term).then(function (found) {
         if (current !== generation) {
           return;
@@ -164,7 +168,10 @@
       showMore(generation, true);
     });
 
+    // The browsing links give way to the form at once: hiding them only once the index has
+    // loaded could pull focus from under a keyboard user who had tabbed onto one.
     form.hidden = false;
+    fallback.hidden = true;
     say("Loading search…");
     // The index is split into shards (pipelines/search.py lists them in shards.json), merged
     // here; words/ holds one record a shard listing its words, and Pagefind's script.
@@ -190,15 +197,17 @@
         });
       }));
     }).then(function () {
-      fallback.hidden = true;
+      loaded = true;
       say("");
-      var term = new URL(window.location.href).searchParams.get("q");
+      // Whatever was typed while the index loaded, else the address's ?q=.
+      var term = input.value.trim() || new URL(window.location.href).searchParams.get("q");
       if (term) {
         input.value = term;
         return search(term);
       }
     }).catch(function () {
       form.hidden = true;
+      fallback.hidden = false;
       say("There is nothing to search yet, or search could not load. You can browse instead:");
     });
   }
