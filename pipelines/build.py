@@ -11,13 +11,13 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pipelines.load import input_digest, load_dataset
 from pipelines.problems import Problem, Report
 from pipelines.staging import staged_dir
+from pipelines.versions import add_library_versions
 from pipelines.website import WebsiteError, build_website, source_folders
 
 log = logging.getLogger(__name__)
@@ -139,11 +139,7 @@ def stamp_key(data_digest: str, settings: Path) -> str:
     digest = hashlib.sha256()
     # Validation judges dates against today, so a new day is a new build.
     digest.update(f"{STAMP_FORMAT}\0{data_digest}\0{dt.date.today()}\0{sys.version}\0".encode())
-    for name in RENDERING_LIBRARIES:
-        try:
-            digest.update(f"{name}={metadata.version(name)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}=none\0".encode())
+    add_library_versions(digest, RENDERING_LIBRARIES)
     digest.update(settings.read_bytes())
     for folder in source_folders(settings):
         _tree_digest(digest, folder)

@@ -18,7 +18,6 @@ import shutil
 import sqlite3
 import sys
 import zlib
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from pipelines.export.history import RELEASE_TAGS, _git
 from pipelines.export.release import dump_json
 from pipelines.package import read_source_package
 from pipelines.records import Commons
+from pipelines.versions import add_library_versions
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,7 @@ def export_key(commons: Commons, data_dir: Path, data_digest: str | None = None)
     digest = hashlib.sha256()
     digest.update(f"{KEY_FORMAT}\0{sys.version}\0{sqlite3.sqlite_version}\0".encode())
     digest.update(f"{zlib.ZLIB_RUNTIME_VERSION}\0".encode())
-    for name in LIBRARIES:
-        try:
-            digest.update(f"{name}={metadata.version(name)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}=none\0".encode())
+    add_library_versions(digest, LIBRARIES)
     _code_digest(digest)
     # The source package's descriptor and schemas give the published ones.
     package = read_source_package(data_dir)
