@@ -88,7 +88,12 @@ def build_all(
         with staged_dir(output_dir) as staging:
             log.info("exporting the data package")
             data_release = export_package(
-                commons, data_dir, staging / "data", output_dir / "data", dataset.digest, cache_dir
+                commons,
+                data_dir,
+                staging / "data",
+                previous=output_dir / "data",
+                data_digest=dataset.digest,
+                cache_dir=cache_dir,
             )
             log.info("rendering the site")
             website = build_website(

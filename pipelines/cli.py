@@ -313,7 +313,12 @@ def export(data_dir: Path, output_dir: Path, diff_paths: tuple[Path, Path] | Non
     validated = time.perf_counter()
     # An unchanged package is linked from the last export into the same folder.
     release = export_package(
-        validation.commons, data_dir, output_dir, output_dir, dataset.digest, DEFAULT_CACHE_DIR
+        validation.commons,
+        data_dir,
+        output_dir,
+        previous=output_dir,
+        data_digest=dataset.digest,
+        cache_dir=DEFAULT_CACHE_DIR,
     )
     log.info(
         "loaded and validated in %.1f s, exported in %.1f s",
