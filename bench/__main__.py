@@ -51,6 +51,7 @@ class Step:
     note: str = ""
     skipped: str = ""
     stories: int = 0  # how many stories the step ran on
+    commit: str = ""  # the checkout measured, so a table merged from several runs says which
 
     @property
     def median(self) -> float:
@@ -182,18 +183,56 @@ def baseline_content(data: Path, target: Path, limit: int) -> int:
     return written
 
 
+STEPS = (
+    "validate-cold",
+    "validate-warm",
+    "build-clean",
+    "rebuild-one-story",
+    "rebuild-no-change",
+    "validate-since",
+    "export",
+    "search-index",
+    "baseline",
+)
+
+
+def checkout() -> str:
+    """The commit measured, with "+" when the working tree differs from it."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return (
+        head.stdout.strip() + ("+" if dirty.stdout.strip() else "") if head.returncode == 0 else ""
+    )
+
+
 def run(args: argparse.Namespace) -> list[Step]:
     stories, runs = args.stories, args.runs
     providers = args.providers or max(1, stories // 50)
     work = WORK / f"work-{stories}"
     data = prepare(work, stories, providers, args.seed)
+    only = set(args.only)
+    commit = checkout()
+    # With --only, the steps not measured again keep their stored figures (each row names
+    # the commit it was measured at).
+    kept = stored_steps(args.stories) if only else []
     steps: list[Step] = []
+
+    def wanted(name: str) -> bool:
+        return not only or name in only
 
     def record(step: Step) -> None:
         # Saved after every step, so a run cut short still leaves what it measured.
         step.stories = step.stories or stories
+        step.commit = commit
         steps.append(step)
-        save(args, steps)
+        save(args, merged(kept, steps))
 
     def clean(*names: str) -> object:
         def before(_number: int) -> None:
@@ -204,78 +243,103 @@ def run(args: argparse.Namespace) -> list[Step]:
 
     validate = feedback("validate", "--quiet", "--data", "data")
     build = feedback("build", "--data", "data", "--output", "output")
-    step = Step("validate-cold", "full validation, no cache (a fresh CI runner)")
-    run_step(step, validate, work, runs, clean(".cache"))
-    record(step)
-    step = Step("validate-warm", "full validation, parse cache from an earlier run")
-    run_step(step, validate, work, runs)
-    record(step)
-    step = Step("build-clean", "full build from a clean checkout: no output, no cache")
-    run_step(step, build, work, runs, clean("output", ".cache"))
-    record(step)
-    step = Step("rebuild-one-story", "rebuild after adding one story")
-    run_step(step, build, work, runs, lambda n: add_story(data, n))
-    record(step)
-    step = Step("rebuild-no-change", "rebuild with nothing changed")
-    run_step(step, build, work, runs)
-    record(step)
+    if wanted("validate-cold"):
+        step = Step("validate-cold", "full validation, no cache (a fresh CI runner)")
+        run_step(step, validate, work, runs, clean(".cache"))
+        record(step)
+    if wanted("validate-warm"):
+        step = Step("validate-warm", "full validation, parse cache from an earlier run")
+        run_step(step, validate, work, runs)
+        record(step)
+    if wanted("build-clean"):
+        step = Step("build-clean", "full build from a clean checkout: no output, no cache")
+        run_step(step, build, work, runs, clean("output", ".cache"))
+        record(step)
+    elif wanted("rebuild-one-story") or wanted("rebuild-no-change"):
+        measure(build, work)  # the build the rebuilds start from, not measured
+    if wanted("rebuild-one-story"):
+        step = Step("rebuild-one-story", "rebuild after adding one story")
+        run_step(step, build, work, runs, lambda n: add_story(data, n))
+        record(step)
+    if wanted("rebuild-no-change"):
+        step = Step("rebuild-no-change", "rebuild with nothing changed")
+        run_step(step, build, work, runs)
+        record(step)
 
-    step = Step("validate-since", "`feedback validate --since` with one new committed story")
-    if has_option("validate", "--since", work):
-
-        def commit_story(number: int) -> None:
-            add_story(data, 50 + number)
-            subprocess.run(["git", "add", "-A"], cwd=data, check=True)
-            subprocess.run([*GIT, "commit", "-q", "-m", "one story"], cwd=data, check=True)
-
-        run_step(
-            step,
-            feedback("validate", "--quiet", "--data", "data", "--since", "HEAD~1"),
-            work,
-            runs,
-            commit_story,
-        )
-    else:
-        step.skipped = "feedback validate has no --since option in this checkout"
-    record(step)
-
-    step = Step("export", "export of the data package")
-    if has_option("export", "--output", work):
-        run_step(
-            step,
-            feedback("export", "--data", "data", "--output", "export"),
-            work,
-            runs,
-            clean("export"),
-        )
-    else:
-        step.skipped = "feedback export does not exist in this checkout"
-    record(step)
-    if step.export_stage:
-        record(
-            Step(
-                "export-stage",
-                "the export stage of those runs alone, after loading and validating",
-                seconds=step.export_stage,
-                note="from the command's own log; CPU and memory are the export row's",
+    if wanted("validate-since"):
+        record(measure_since(data, work, runs))
+    if wanted("export"):
+        step = measure_export(work, runs)
+        record(step)
+        if step.export_stage:
+            record(
+                Step(
+                    "export-stage",
+                    "the export stage of those runs alone, after loading and validating",
+                    seconds=step.export_stage,
+                    note="from the command's own log; CPU and memory are the export row's",
+                )
             )
+    if wanted("search-index"):
+        step = Step(
+            "search-index",
+            "search indexing from clean, timed alone (also part of the build)",
+            note="CPU s and peak MB include loading and validating the data first",
         )
+        run_step(
+            step,
+            [sys.executable, "-m", "bench.search_index", "data", "output"],
+            work,
+            runs,
+        )
+        record(step)
+    if wanted("baseline"):
+        record(measure_baseline(args, data, work))
+    if not args.keep:
+        shutil.rmtree(work)
+    return steps
 
-    step = Step(
-        "search-index",
-        "search indexing from clean, timed alone (also part of the build)",
-        note="CPU s and peak MB include loading and validating the data first",
-    )
+
+def measure_since(data: Path, work: Path, runs: int) -> Step:
+    step = Step("validate-since", "`feedback validate --since` with one new committed story")
+    if not has_option("validate", "--since", work):
+        step.skipped = "feedback validate has no --since option in this checkout"
+        return step
+
+    def commit_story(number: int) -> None:
+        add_story(data, 50 + number)
+        subprocess.run(["git", "add", "-A"], cwd=data, check=True)
+        subprocess.run([*GIT, "commit", "-q", "-m", "one story"], cwd=data, check=True)
+
     run_step(
         step,
-        [sys.executable, "-m", "bench.search_index", "data", "output"],
+        feedback("validate", "--quiet", "--data", "data", "--since", "HEAD~1"),
         work,
         runs,
+        commit_story,
     )
-    record(step)
+    return step
 
-    limit = min(stories, args.baseline_stories or stories)
-    baseline_runs = args.baseline_runs or (runs if limit <= 10000 else 1)
+
+def measure_export(work: Path, runs: int) -> Step:
+    step = Step("export", "export of the data package")
+    if not has_option("export", "--output", work):
+        step.skipped = "feedback export does not exist in this checkout"
+        return step
+
+    def clean_export(_number: int) -> None:
+        shutil.rmtree(work / "export", ignore_errors=True)
+
+    run_step(
+        step, feedback("export", "--data", "data", "--output", "export"), work, runs, clean_export
+    )
+    return step
+
+
+def measure_baseline(args: argparse.Namespace, data: Path, work: Path) -> Step:
+    """Plain Pelican, one Markdown article per story: the obvious way to build this."""
+    limit = min(args.stories, args.baseline_stories or args.stories)
+    baseline_runs = args.baseline_runs or (args.runs if limit <= 10000 else 1)
     step = Step(
         "baseline",
         f"plain Pelican, one Markdown article per story ({limit} stories)",
@@ -294,10 +358,21 @@ def run(args: argparse.Namespace) -> list[Step]:
         lambda _n: shutil.rmtree(work / "baseline" / "out", ignore_errors=True),
     )
     step.note = f"{articles} articles, {baseline_runs} run(s), default theme"
-    record(step)
-    if not args.keep:
-        shutil.rmtree(work)
-    return steps
+    return step
+
+
+def merged(kept: list[Step], measured: list[Step]) -> list[Step]:
+    """The stored steps not measured again, then the ones measured now."""
+    names = {step.name for step in measured}
+    return [step for step in kept if step.name not in names] + measured
+
+
+def stored_steps(stories: int) -> list[Step]:
+    """The steps of the last results at this size, to keep beside the ones measured again."""
+    path = RESULTS / f"bench-{stories}.json"
+    if not path.is_file():
+        return []
+    return [Step(**step) for step in _steps(json.loads(path.read_text(encoding="utf-8"))).values()]
 
 
 def machine() -> str:
@@ -321,13 +396,14 @@ def machine() -> str:
 
 def table(steps: list[Step]) -> list[str]:
     lines = [
-        "| step | what | median s | runs (s) | CPU s | peak MB | load before | note |",
-        "| --- | --- | ---: | --- | ---: | ---: | ---: | --- |",
+        "| step | what | median s | runs (s) | CPU s | peak MB | load before | commit | note |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | --- | --- |",
     ]
     for step in steps:
         if step.skipped:
             lines.append(
-                f"| {step.name} | {step.what} | – | – | – | – | – | skipped: {step.skipped} |"
+                f"| {step.name} | {step.what} | – | – | – | – | – | {step.commit or '–'} "
+                f"| skipped: {step.skipped} |"
             )
             continue
         runs = ", ".join(f"{s:.1f}" for s in step.seconds)
@@ -336,7 +412,7 @@ def table(steps: list[Step]) -> list[str]:
         peak = "–" if math.isnan(step.peak) else f"{step.peak:.0f}"
         lines.append(
             f"| {step.name} | {step.what} | {step.median:.1f} | {runs} | {cpu} "
-            f"| {peak} | {load} | {step.note} |"
+            f"| {peak} | {load} | {step.commit or '–'} | {step.note} |"
         )
     return lines
 
@@ -446,6 +522,15 @@ def main() -> None:
         help="Runs of the slow baseline. Default: --runs up to 10000 stories, else 1.",
     )
     parser.add_argument("--keep", action="store_true", help="Keep the workspace. Default: off.")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        choices=STEPS,
+        metavar="STEP",
+        help="Measure only this step (repeat for more); the other rows keep their stored "
+        f"figures. One of: {', '.join(STEPS)}. Default: every step.",
+    )
     parser.add_argument(
         "--report-only",
         action="store_true",
