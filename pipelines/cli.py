@@ -142,7 +142,7 @@ def validate(
     """
     from pipelines.load import DEFAULT_CACHE_DIR, load_dataset
     from pipelines.problems import RENDERERS, docs_url, render_markdown
-    from pipelines.validate import ChangeError, validate_dataset, validate_since
+    from pipelines.validate import ChangeError, file_values, validate_dataset, validate_since
 
     if author is not None and since is None:
         raise click.UsageError("--author needs --since: the author is only checked for changes")
@@ -154,7 +154,7 @@ def validate(
         if author is None and not click.get_current_context().meta.get("quiet"):
             log.info("no --author given: responses are not checked against responders.csv")
     else:
-        dataset = load_dataset(data_dir, cache_dir=DEFAULT_CACHE_DIR)
+        dataset = load_dataset(data_dir, cache_dir=DEFAULT_CACHE_DIR, derive=file_values)
         validation = validate_dataset(dataset)
     report = validation.report
     if output_format == "markdown" and validation.commons is not None:
@@ -301,10 +301,10 @@ def export(data_dir: Path, output_dir: Path, diff_paths: tuple[Path, Path] | Non
     from pipelines.export import export_package
     from pipelines.load import DEFAULT_CACHE_DIR, load_dataset
     from pipelines.problems import render_text
-    from pipelines.validate import validate_dataset
+    from pipelines.validate import file_values, validate_dataset
 
     started = time.perf_counter()
-    dataset = load_dataset(data_dir, cache_dir=DEFAULT_CACHE_DIR)
+    dataset = load_dataset(data_dir, cache_dir=DEFAULT_CACHE_DIR, derive=file_values)
     validation = validate_dataset(dataset)
     if validation.report.errors or validation.commons is None:
         click.echo(render_text(validation.report), err=True, nl=False)

@@ -14,16 +14,16 @@ import io
 import json
 import logging
 import marshal
-import multiprocessing
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipelines.package import SourcePackage, Table, read_source_package
+from pipelines.readpool import map_chunks
 from pipelines.yamlfile import Mapping, Sequence, Value, parse_simple_yaml, parse_yaml
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ DEFAULT_CACHE_DIR = Path(".cache")
 YAML_SUFFIX = ".yaml"
 
 Row = dict[str, str | None]
+# What a later stage computes from record rows as written, file by file, while they are read
+# (on every core for a large commons): given one table's rows, one plain (marshal-able) value
+# per row. validate's per-file checks are one.
+Derive = Callable[[Table, list[Row]], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class Dataset:
     files: list[str]
     # sha256 over every file read, its name and bytes: equal digests, equal input.
     digest: str = ""
+    # With load_dataset's derive: its value for each row of each one-file-per-record table,
+    # in the order of the table's rows.
+    derived: dict[str, list[Any]] = field(default_factory=dict)
 
     def rows(self, name: str) -> list[Row]:
         return self.tables[name].rows
@@ -496,7 +503,9 @@ def paused_gc() -> Iterator[None]:
 
     Loading and validating build millions of small objects without reference cycles; the
     collector traverses every live object again and again as they pile up (at 100,000
-    stories, half of all the time). Reference counting still frees everything.
+    stories, half of all the time). Reference counting still frees everything. At the end,
+    the objects alive are frozen (gc.freeze) before the collector is enabled again: else its
+    first collection would traverse all of them at once (seconds at 100,000 stories).
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -504,27 +513,35 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            gc.freeze()
             gc.enable()
 
 
 def load_dataset(
-    data_dir: Path, only: Iterable[str] | None = None, cache_dir: Path | None = None
+    data_dir: Path,
+    only: Iterable[str] | None = None,
+    cache_dir: Path | None = None,
+    derive: Derive | None = None,
 ) -> Dataset:
     """Read every table of data/ (or, with only, those record files plus all CSV tables).
 
     With cache_dir, record files whose bytes are unchanged since an earlier run are not
-    parsed again (see ParseCache).
+    parsed again (see ParseCache). With derive, its values for the rows of record files are
+    computed where the files are read and kept as Dataset.derived.
     """
     with paused_gc():
-        return _load_dataset(data_dir, only, cache_dir)
+        return _load_dataset(data_dir, only, cache_dir, derive)
 
 
-def _load_dataset(data_dir: Path, only: Iterable[str] | None, cache_dir: Path | None) -> Dataset:
+def _load_dataset(
+    data_dir: Path, only: Iterable[str] | None, cache_dir: Path | None, derive: Derive | None
+) -> Dataset:
     package = read_source_package(data_dir)
     shown_dir = display_path(data_dir)
     issues: list[ReadIssue] = []
     files: list[str] = []
     tables: dict[str, TableRows] = {t.name: TableRows(t) for t in package.tables}
+    derived: dict[str, list[Any]] = {}
     wanted = None if only is None else {Path(p).resolve() for p in only}
     content: list[tuple[str, bytes]] = []
 
@@ -578,13 +595,18 @@ def _load_dataset(data_dir: Path, only: Iterable[str] | None, cache_dir: Path | 
         )
         files.extend(shown for _, shown in listed)
         rows = tables[table.name]
-        for shown, (parsed, found), digest in _read_record_files(listed, shape, max_bytes, cache):
+        values = derived.setdefault(table.name, []) if derive is not None else None
+        for shown, (parsed, found), digest, value in _read_record_files(
+            listed, shape, max_bytes, cache, derive
+        ):
             content.append((shown, digest))
             issues.extend(found)
             if parsed is None:
                 continue
             row, location, child_rows = parsed
             rows.add(row, location)
+            if values is not None:
+                values.append(value)
             for name, pairs in child_rows.items():
                 child_table = tables[name]
                 for child_row, child_location in pairs:
@@ -597,7 +619,7 @@ def _load_dataset(data_dir: Path, only: Iterable[str] | None, cache_dir: Path | 
             cache.hits,
         )
     log.info("read %d files from %s", len(files), shown_dir)
-    return Dataset(data_dir, shown_dir, package, tables, issues, files, _total(content))
+    return Dataset(data_dir, shown_dir, package, tables, issues, files, _total(content), derived)
 
 
 def _total(content: list[tuple[str, bytes]]) -> str:
@@ -781,65 +803,83 @@ def _well_formed(packed: Any) -> bool:
     )
 
 
-# Above this many files, they are read on every core: forked workers parse chunks of
-# files and send back their parses as plain values.
+# Above this many files, they are read on every core (see readpool): workers read and
+# parse chunks of files, compute derive's values, and send all back as plain values.
 PARALLEL_READ_MIN = 20000
 READ_CHUNK = 2000
 
+# A file's result from a worker: its sha256, its packed parse (None when it is not in the
+# simple subset, or reading it failed in the worker: the parent then reads it as any other)
+# and derive's value for its row.
+Read = tuple[bytes, Packed | None, Any]
+
+
+def _read_one(
+    path: str, shown: str, shape: RecordShape, max_bytes: int
+) -> tuple[bytes, tuple[Parsed | None, list[ReadIssue]] | None]:
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        simple = _read_simple(raw, shown, shape, max_bytes)
+    except Exception:  # a file the simple reader trips on is read in full
+        log.debug("reading %s in full after the simple reader failed", shown, exc_info=True)
+        simple = None
+    return hashlib.sha256(raw).digest(), simple
+
+
+def _derived(derive: Derive | None, table: Table, rows: list[Row]) -> list[Any]:
+    """derive's values for rows, or None for each when it fails (the rules then work them out)."""
+    if derive is None or not rows:
+        return [None] * len(rows)
+    try:
+        return derive(table, rows)
+    except Exception:  # never lose a file to a failing derive
+        log.debug("derived values of %s were not computed here", table.name, exc_info=True)
+        return [None] * len(rows)
+
 
 def _read_chunk(
-    chunk: list[tuple[str, str]], shape: RecordShape, max_bytes: int
-) -> list[tuple[bytes, Packed | None]]:
-    """Each file's sha256, and its packed parse when it is in the simple subset (a worker's job)."""
-    out = []
-    for path, shown in chunk:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        result = _read_simple(raw, shown, shape, max_bytes)
-        out.append((hashlib.sha256(raw).digest(), None if result is None else _pack(*result)))
-    return out
-
-
-def _read_all(
-    listed: list[tuple[str, str]], shape: RecordShape, max_bytes: int
-) -> Iterator[tuple[bytes, tuple[Parsed | None, list[ReadIssue]] | None]]:
-    """Each file's sha256 and simple parse (None when not simple), on every core when many."""
-    cores = os.cpu_count() or 1
-    if (
-        len(listed) < PARALLEL_READ_MIN
-        or cores < 2
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        for path, shown in listed:
-            with open(path, "rb") as handle:
-                raw = handle.read()
-            yield hashlib.sha256(raw).digest(), _read_simple(raw, shown, shape, max_bytes)
-        return
-    chunks = [listed[i : i + READ_CHUNK] for i in range(0, len(listed), READ_CHUNK)]
-    job = functools.partial(_read_chunk, shape=shape, max_bytes=max_bytes)
-    with multiprocessing.get_context("fork").Pool(cores) as pool:
-        for chunk, results in zip(chunks, pool.imap(job, chunks), strict=True):
-            for (_path, shown), (digest, packed) in zip(chunk, results, strict=True):
-                yield digest, None if packed is None else _unpack(packed, shown)
+    chunk: list[tuple[str, str]], shape: RecordShape, max_bytes: int, derive: Derive | None
+) -> list[Read]:
+    """Each file's sha256, packed simple parse and derived value (a worker's job)."""
+    read = [_read_one(path, shown, shape, max_bytes) for path, shown in chunk]
+    parsed_rows = [simple[0][0] for _digest, simple in read if simple and simple[0]]
+    values = iter(_derived(derive, shape.table, parsed_rows))
+    return [
+        (
+            digest,
+            None if simple is None else _pack(*simple),
+            next(values) if simple and simple[0] else None,
+        )
+        for digest, simple in read
+    ]
 
 
 def _read_record_files(
-    listed: list[tuple[str, str]], shape: RecordShape, max_bytes: int, cache: ParseCache | None
-) -> Iterator[tuple[str, tuple[Parsed | None, list[ReadIssue]], bytes]]:
-    """Each file's parse and sha256, in the order given: read simply, from the cache, or by libyaml."""
+    listed: list[tuple[str, str]],
+    shape: RecordShape,
+    max_bytes: int,
+    cache: ParseCache | None,
+    derive: Derive | None = None,
+) -> Iterator[tuple[str, tuple[Parsed | None, list[ReadIssue]], bytes, Any]]:
+    """Each file's parse, sha256 and derived value, in the order given: read simply (on every
+    core when many), from the cache, or by libyaml."""
     children = list(shape.children)
-    for (path, shown), (digest, simple) in zip(
-        listed, _read_all(listed, shape, max_bytes), strict=True
-    ):
-        result = simple
-        if result is None:
-            packed = cache.get(shown, digest) if cache is not None else None
-            if packed is not None:
-                result = _unpack(packed, shown)
-            else:
-                with open(path, "rb") as handle:
-                    raw = handle.read()
-                result = read_record_file(raw, shown, shape.table, children, max_bytes, shape)
-                if cache is not None:
-                    cache.put(shown, digest, _pack(*result))
-        yield shown, result, digest
+    job = functools.partial(_read_chunk, shape=shape, max_bytes=max_bytes, derive=derive)
+    results = map_chunks(job, listed, READ_CHUNK, PARALLEL_READ_MIN)
+    for (path, shown), (digest, packed, value) in zip(listed, results, strict=True):
+        if packed is not None:
+            yield shown, _unpack(packed, shown), digest, value
+            continue
+        cached = cache.get(shown, digest) if cache is not None else None
+        if cached is not None:
+            result = _unpack(cached, shown)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+            result = read_record_file(raw, shown, shape.table, children, max_bytes, shape)
+            if cache is not None:
+                cache.put(shown, digest, _pack(*result))
+        parsed = result[0]
+        value = _derived(derive, shape.table, [parsed[0]])[0] if parsed else None
+        yield shown, result, digest, value

@@ -6,7 +6,8 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -170,10 +171,20 @@ def render_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Problem's fields, read once: dataclasses.asdict looks them up and deep-copies each value
+# for every problem (seconds at 100,000 problems), though every value is a str or an int.
+_PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
+_problem_values = attrgetter(*_PROBLEM_FIELDS)
+
+
+def _as_dict(problem: Problem) -> dict[str, object]:
+    return dict(zip(_PROBLEM_FIELDS, _problem_values(problem), strict=True))
+
+
 def report_as_dict(report: Report) -> dict[str, object]:
     return {
-        "problems": [asdict(p) for p in report.problems],
-        "accepted": [asdict(p) for p in report.accepted],
+        "problems": [_as_dict(p) for p in report.problems],
+        "accepted": [_as_dict(p) for p in report.accepted],
         "summary": report.summary(),
     }
 

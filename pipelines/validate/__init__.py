@@ -28,11 +28,20 @@ from pipelines.validate import policy, privacy
 from pipelines.validate.changes import ChangeError, ChangeSet, load_since, read_changes
 from pipelines.validate.codes import code
 from pipelines.validate.corpus import Fingerprint
+from pipelines.validate.perfile import file_values
 from pipelines.validate.privacy import read_acceptance
 from pipelines.validate.rules import Context, did_you_mean, run_rules
 from pipelines.validate.schema import check_table
 
-__all__ = ["ChangeError", "Validation", "policy", "privacy", "validate_dataset", "validate_since"]
+__all__ = [
+    "ChangeError",
+    "Validation",
+    "file_values",
+    "policy",
+    "privacy",
+    "validate_dataset",
+    "validate_since",
+]
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from itertools import chain
 from pipelines.problems import Problem, quote
 from pipelines.validate.codes import code
 from pipelines.validate.parallel import map_in_order
+from pipelines.validate.perfile import derived_values, fingerprint_of
 from pipelines.validate.rules import Context, problem, rule
 from pipelines.validate.text import word_count
 
@@ -175,10 +176,16 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
     Each story is compared with those before it by id; in --since mode, the stories read are
     also compared with every published story that was not read (ctx.unread).
     """
+    derived = derived_values(ctx.dataset, "stories")
+    marks = (
+        [fingerprint_of(values) for values in derived]
+        if derived is not None
+        else [None] * len(ctx.dataset.tables["stories"].rows)
+    )
     stories = sorted(
         (
-            (written.get("id") or "", written.get("story") or "", location)
-            for typed, written, location in ctx.rows("stories")
+            (written.get("id") or "", written.get("story") or "", location, mark)
+            for (typed, written, location), mark in zip(ctx.rows("stories"), marks, strict=False)
             if typed.get("status") == "published" and written.get("story")
         ),
         key=lambda item: item[0],
@@ -186,9 +193,13 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
     first: dict[bytes, tuple[str, str]] = {}  # digest: the id and path of its first story
     sketches: list[tuple[str, tuple[int, ...], str]] = []  # id, sketch, path
     index: dict[int, list[int]] = {}
-    fingerprints = map_in_order(fingerprint, [text for _id, text, _location in stories])
+    # Fingerprints worked out where the files were read, and here the others.
+    worked_out = iter(
+        map_in_order(fingerprint, [text for _id, text, _location, mark in stories if mark is None])
+    )
+    fingerprints = [next(worked_out) if mark is None else mark for *_rest, mark in stories]
     if ctx.unread is not None:
-        read = {location.path for _id, _text, location in stories}
+        read = {location.path for _id, _text, location, _mark in stories}
         # Only the sketch values of the stories read are ever looked up.
         wanted = {value for _digest, own in fingerprints for value in own[:INDEXED]}
         for known in sorted(ctx.unread, key=lambda known: known.story_id):
@@ -200,7 +211,9 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
             for value in known.sketch[:INDEXED]:
                 if value in wanted:
                     index.setdefault(value, []).append(position)
-    for (story_id, _text, location), (digest, own) in zip(stories, fingerprints, strict=True):
+    for (story_id, _text, location, _mark), (digest, own) in zip(
+        stories, fingerprints, strict=True
+    ):
         if digest in first:
             other_id, other_path = first[digest]
             yield problem(

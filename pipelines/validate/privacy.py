@@ -15,6 +15,7 @@ from pipelines.package import Table
 from pipelines.problems import Problem, quote
 from pipelines.validate.codes import code
 from pipelines.validate.parallel import map_in_order
+from pipelines.validate.perfile import derived_values, findings_of
 from pipelines.validate.rules import Context, rule
 from pipelines.validate.text import (
     FORMULA_PREFIXES,
@@ -125,18 +126,33 @@ def text_in_free_text_fields(ctx: Context) -> Iterator[Problem]:
     package = ctx.dataset.package
     where: list[tuple[Table, dict[str, Any], Location, str]] = []
     texts: list[str] = []
+    known: list[list[Finding] | None] = []  # findings worked out where the file was read
     for name in TEXT_TABLES:
         table = package.table(name)
         fields = free_text_fields(table)
+        derived = derived_values(ctx.dataset, name)
+        if derived is not None:
+            data = ctx.dataset.tables[name]
+            for values, written, location in zip(derived, data.rows, data.locations, strict=True):
+                for field_name in fields:
+                    if field_name in values[0]:
+                        where.append((table, written, location, field_name))
+                        texts.append(written[field_name] or "")
+                        known.append(findings_of(values, field_name))
+            continue
         for _typed, written, location in ctx.rows(name):
             for field_name in fields:
                 value = written.get(field_name)
                 if value:
                     where.append((table, written, location, field_name))
                     texts.append(value)
-    for (table, written, location, field_name), value, findings in zip(
-        where, texts, map_in_order(text_findings, texts), strict=True
+                    known.append(None)
+    unknown = [text for text, found in zip(texts, known, strict=True) if found is None]
+    worked_out = iter(map_in_order(text_findings, unknown))
+    for (table, written, location, field_name), value, found_before in zip(
+        where, texts, known, strict=True
     ):
+        findings = next(worked_out) if found_before is None else found_before
         for found in findings:
             problem = _problem(location, field_name, found, value)
             record_id = _record_id(table, written)
