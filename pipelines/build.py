@@ -71,10 +71,10 @@ def build_all(
     from pipelines.charts import build_charts
     from pipelines.export import export_package
     from pipelines.search import SearchError, build_search_index, search_records
-    from pipelines.validate import validate_dataset
+    from pipelines.validate import file_values, validate_dataset
 
     log.info("loading %s", data_dir.as_posix())
-    dataset = load_dataset(data_dir, cache_dir=cache_dir)
+    dataset = load_dataset(data_dir, cache_dir=cache_dir, derive=file_values)
     log.info("validating %d files", len(dataset.files))
     validation = validate_dataset(dataset)
     if validation.report.errors or validation.commons is None:
