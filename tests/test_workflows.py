@@ -16,7 +16,7 @@ import yaml
 from tests.conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
-NAMES = ["ci", "comment", "intake", "promote", "publish", "release", "validate"]
+NAMES = ["ci", "comment", "intake", "promote", "publish", "release", "validate", "validate-cache"]
 # The only write permissions each job may have.
 WRITES: dict[tuple[str, str], set[str]] = {
     ("comment", "comment"): {"pull-requests", "issues"},
@@ -56,6 +56,14 @@ def test_every_workflow_is_tested() -> None:
     ("name", "expected"),
     [
         ("validate", {"pull_request": None}),
+        (
+            "validate-cache",
+            {
+                "push": {"branches": ["main"]},
+                "schedule": [{"cron": "17 4 * * 1"}],
+                "workflow_dispatch": None,
+            },
+        ),
         ("comment", {"workflow_run": {"workflows": ["validate"], "types": ["completed"]}}),
         ("publish", {"push": {"branches": ["main"]}, "workflow_dispatch": None}),
         ("release", {"push": {"tags": ["v*"]}}),
@@ -141,14 +149,41 @@ def test_validate_has_no_secrets_and_reports_for_the_comment_workflow() -> None:
     assert env["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
 
 
+CACHE_PREFIX = "feedback-validate-${{ hashFiles('constraints.txt') }}-"
+
+
 def test_validate_keeps_its_cache_between_runs_and_never_publishes() -> None:
     (cache,) = [s for _, s in steps("validate") if uses(s, "actions/cache")]
-    assert cache["with"]["path"] == ".cache"
-    assert "github.event.pull_request.base.sha" in cache["with"]["key"]
+    assert cache["with"] == {
+        "path": ".cache",
+        "key": CACHE_PREFIX + "${{ github.event.pull_request.base.sha }}",
+        "restore-keys": CACHE_PREFIX + "\n",
+    }
     # The cache holds what pull-request code wrote: no workflow that publishes may read it.
     for name in NAMES:
-        if name != "validate":
+        if name not in ("validate", "validate-cache"):
             assert not [s for _, s in steps(name) if uses(s, "actions/cache")], name
+
+
+def test_a_pull_requests_first_run_starts_from_the_default_branchs_cache() -> None:
+    # validate-cache saves a cache per commit of the default branch, under the key a pull
+    # request on that commit looks for first; a pull request on an older base finds the
+    # newest one through its restore key (pull requests may restore their base branch's).
+    (cache,) = [s for _, s in steps("validate-cache") if uses(s, "actions/cache")]
+    assert cache["with"] == {
+        "path": ".cache",
+        "key": CACHE_PREFIX + "${{ github.sha }}",
+        "restore-keys": CACHE_PREFIX + "\n",
+    }
+    # Trusted runs only: the default branch's own commits, a read-only token, no secrets.
+    assert set(triggers("validate-cache")) == {"push", "schedule", "workflow_dispatch"}
+    assert triggers("validate-cache")["push"] == {"branches": ["main"]}
+    document = workflow("validate-cache")
+    assert document["permissions"] == {"contents": "read"}
+    assert all("permissions" not in job for job in document["jobs"].values())
+    assert "secrets." not in (WORKFLOWS / "validate-cache.yml").read_text(encoding="utf-8")
+    runs = "\n".join(str(s.get("run", "")) for _, s in steps("validate-cache"))
+    assert "feedback validate --quiet --since HEAD --format json" in runs
 
 
 def test_comment_never_runs_pull_request_code() -> None:
