@@ -8,6 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.cli import main
 from pipelines.problems import (
@@ -22,6 +24,7 @@ from pipelines.problems import (
     render_json,
     render_markdown,
     render_text,
+    report_as_dict,
 )
 from tests.conftest import ROOT
 
@@ -223,3 +226,21 @@ def test_control_characters_and_undecodable_bytes_are_made_visible() -> None:
     (shown,) = Report.of([raw], 1).problems
     assert (shown.path, shown.field) == ("a\\xffb⏎c.yaml", "k\\u001bey")
     assert render_text(Report.of([raw], 1)).splitlines()[0].startswith("a\\xffb⏎c.yaml: error:")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(st.text(), min_size=0, max_size=8),
+    lines=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=8),
+    accepted=st.integers(min_value=0, max_value=3),
+)
+def test_json_report_is_what_json_dumps_writes(
+    texts: list[str], lines: list[int], accepted: int
+) -> None:
+    found = [
+        Problem(text, line, text[:5], "phone-number", text, text[::-1], text, "warning")
+        for text, line in zip(texts, lines * 8, strict=False)
+    ]
+    report = Report.of(found[accepted:], len(texts), accepted=found[:accepted])
+    expected = json.dumps(report_as_dict(report), indent=2, sort_keys=True, ensure_ascii=False)
+    assert render_json(report) == expected + "\n"
