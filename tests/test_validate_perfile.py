@@ -15,6 +15,7 @@ from pipelines.problems import Problem
 from pipelines.readpool import map_chunks
 from pipelines.validate import file_values, validate_dataset
 from pipelines.validate.perfile import derived_values
+from pipelines.validate.text import _may_hold_digits
 from tests.conftest import INVALID
 from tests.invalid_fixtures import apply_fixture, read_fixture
 
@@ -100,3 +101,11 @@ def squares(chunk: list[int]) -> list[int]:
 @pytest.mark.parametrize("minimum", [1, 1000])
 def test_map_chunks_keeps_the_order(minimum: int) -> None:
     assert list(map_chunks(squares, list(range(50)), 7, minimum)) == [n * n for n in range(50)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("no numbers here", False), ("ward 7", True), ("née", True), ("٠٧٧٠٠", True), ("", False)],
+)
+def test_only_text_without_any_digit_skips_the_number_checks(text: str, expected: bool) -> None:
+    assert _may_hold_digits(text) is expected

@@ -21,6 +21,7 @@ from pipelines.validate.text import (
     FORMULA_PREFIXES,
     Finding,
     line_in_value,
+    lower_same_length,
     personal_data,
     shown,
     spam_signals,
@@ -107,7 +108,8 @@ def _problem(location: Location, field_name: str, found: Finding, value: str) ->
 
 def text_findings(text: str) -> list[Finding]:
     """Personal data and spam signals in one text (a module function, so workers can run it)."""
-    return personal_data(text) + spam_signals(text)
+    lowered = lower_same_length(text)
+    return personal_data(text, lowered) + spam_signals(text, lowered)
 
 
 @rule(

@@ -263,16 +263,26 @@ def _matches(pattern: re.Pattern[str], text: str, problem_code: str, what: str) 
     ]
 
 
-def personal_data(text: str) -> list[Finding]:
+def _may_hold_digits(text: str) -> bool:
+    """False only when text holds no digit at all: for ASCII text, ten `in` tests (each a C
+    scan, far cheaper than a regular expression over the text); other text may hold digits of
+    other scripts, which \\d matches too."""
+    if not text.isascii():
+        return True
+    return any(digit in text for digit in "0123456789")
+
+
+def personal_data(text: str, lowered: str | None = None) -> list[Finding]:
     """E-mail addresses, phone numbers, NHS and National Insurance numbers, postcodes, titled names."""
     found = _matches(_EMAIL, text, "email-address", "an e-mail address") if "@" in text else []
-    if _DIGITS.search(text):
+    digits = _may_hold_digits(text)
+    if digits and _DIGITS.search(text):
         found += phone_numbers(text)
         found += nhs_numbers(text)
         found += _matches(_NINO, text, "national-insurance-number", "a National Insurance number")
-    if _POSTCODE_INWARD.search(text):
+    if digits and _POSTCODE_INWARD.search(text):
         found += _matches(_POSTCODE, text, "postcode", "a postcode")
-    found += titled_names(text)
+    found += titled_names(text, lowered)
     return sorted(found, key=lambda f: (f.start, f.code))
 
 
@@ -317,9 +327,9 @@ def repeated_text(text: str, lowered: str | None = None) -> list[Finding]:
     return found
 
 
-def spam_signals(text: str) -> list[Finding]:
+def spam_signals(text: str, lowered: str | None = None) -> list[Finding]:
     """Links, repeated text and advertising phrases: warnings for a moderator."""
-    lowered = lower_same_length(text)
+    lowered = lower_same_length(text) if lowered is None else lowered
     found = (
         _matches(_LINK, text, "spam-link", "a web link")
         if "http" in lowered or "www." in lowered
