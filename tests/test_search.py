@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import shutil
@@ -381,3 +382,65 @@ def test_an_error_from_pagefinds_service_fails_with_its_message(
         build_search_index(tmp_path / "site", sample_records, "en-GB")
     assert str(raised.value) == "Pagefind could not index the site: no room"
     assert not (tmp_path / "site" / "pagefind").exists()
+
+
+def standin_pagefind(folder: Path, files: dict[str, str]) -> Path:
+    """A stand-in Pagefind service that indexes anything and answers GetFiles with files."""
+    program = folder / "pagefind"
+    listed = [
+        {"path": path, "content": base64.b64encode(text.encode()).decode()}
+        for path, text in files.items()
+    ]
+    program.write_text(
+        f"#!{sys.executable}\n"
+        "import base64, json, sys\n"
+        "if sys.argv[1] == '--version':\n"
+        "    print('pagefind 0.0.0')\n"
+        "    sys.exit(0)\n"
+        f"files = {listed!r}\n"
+        "message = b''\n"
+        "while chunk := sys.stdin.buffer.read(1):\n"
+        "    if chunk != b',':\n"
+        "        message += chunk\n"
+        "        continue\n"
+        "    request = json.loads(base64.b64decode(message))\n"
+        "    message = b''\n"
+        "    kind = request['payload']['type']\n"
+        "    payload = {'NewIndex': {'type': 'NewIndex', 'index_id': 1},\n"
+        "               'GetFiles': {'type': 'GetFiles', 'files': files}}.get(kind)\n"
+        "    payload = payload or {'type': 'IndexedFile'}\n"
+        "    answer = {'message_id': request['message_id'], 'payload': payload}\n"
+        "    sys.stdout.buffer.write(base64.b64encode(json.dumps(answer).encode()) + b',')\n"
+        "    sys.stdout.flush()\n"
+    )
+    program.chmod(0o755)
+    return program
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"pagefind-entry.json": "{}", "../escaped.txt": "x"},
+            "Pagefind named a file outside its folder: ../escaped.txt",
+        ),
+        (
+            {"pagefind-entry.json": "{}", "/tmp/escaped.txt": "x"},
+            "Pagefind named a file outside its folder: /tmp/escaped.txt",
+        ),
+        ({"fragment/a.pf_fragment": "x"}, "Pagefind wrote no index for words/"),
+    ],
+)
+def test_a_pagefind_that_writes_outside_its_folder_or_no_index_fails(
+    sample_records: list[SearchRecord],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    files: dict[str, str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(standin_pagefind(tmp_path, files)))
+    with pytest.raises(SearchError) as raised:
+        build_search_index(tmp_path / "site", sample_records, "en-GB")
+    assert str(raised.value) == message
+    assert not (tmp_path / "site" / "pagefind").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pagefind", "site"]
