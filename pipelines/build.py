@@ -18,7 +18,7 @@ from pipelines.load import input_digest, load_dataset
 from pipelines.problems import Problem, Report
 from pipelines.staging import staged_dir
 from pipelines.versions import add_library_versions
-from pipelines.website import WebsiteError, build_website, source_folders
+from pipelines.website import WebsiteError, build_website, page_state_path, source_folders
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ def build_all(
                 package=dataset.package,
                 previous=output_dir if output_dir.is_dir() else None,
                 data_release=data_release,
+                page_state=None if cache_dir is None else page_state_path(cache_dir, output_dir),
             )
             log.info("indexing the site for search")
             build_search_index(

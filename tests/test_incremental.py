@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +15,7 @@ from pipelines import build
 from pipelines.build import build_all
 from pipelines.demo_data import add_story, write_demo_data
 from pipelines.website import generator
+from pipelines.website.model import Page, contributor_slugs
 from tests.conftest import DATA, ROOT, SETTINGS
 
 
@@ -178,3 +182,188 @@ def test_data_changed_moments_before_a_build_is_hashed_on_the_next(
     monkeypatch.setattr(build, "input_digest", lambda d: hashed.append(d) or digest(d))
     build_all(data, output, SETTINGS, cache_dir=cache)
     assert hashed == [data]
+
+
+# --- Rendering only the pages whose inputs changed ---------------------------------------
+
+
+def page_state(cache: Path) -> dict[str, list[object]]:
+    """The input key and file stat of every data page, as the last build recorded them."""
+    (path,) = cache.glob("pages-*.json")
+    pages: dict[str, list[object]] = json.loads(path.read_text(encoding="utf-8"))["pages"]
+    return pages
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The address of every page rendered, in one process."""
+    monkeypatch.setattr(generator, "PARALLEL_MIN_PAGES", 10**9)
+    pages: list[str] = []
+    render = generator.CommonsGenerator.render
+
+    def counted(self: generator.CommonsGenerator, page: Page, base: dict[str, object]) -> bytes:
+        pages.append(page.save_as)
+        return render(self, page, base)
+
+    monkeypatch.setattr(generator.CommonsGenerator, "render", counted)
+    return pages
+
+
+def changed_pages(before: dict[str, bytes], after: dict[str, bytes], planned: set[str]) -> set[str]:
+    return {p for p in planned if before.get(p) != after[p]}
+
+
+def test_a_rebuild_after_one_new_story_renders_only_the_pages_it_changes(
+    synthetic: Path, tmp_path: Path, rendered: list[str]
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    planned = set(page_state(cache))
+    assert len(planned) == len(rendered)  # every page has a key: none is rendered every time
+    before = tree(output)
+    rendered.clear()
+    new_id = add_story(data, "added1")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    after = tree(output)
+    changed = changed_pages(before, after, set(page_state(cache)))
+    assert f"stories/{new_id}/index.html" in changed
+    assert sorted(rendered) == sorted(changed)
+    assert len(rendered) < len(planned) // 2
+
+    shutil.copytree(data, tmp_path / "once" / "data")
+    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
+    assert after == tree(tmp_path / "once" / "site")
+
+
+def test_the_build_log_counts_pages_rendered_and_written(
+    synthetic: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, render_mode: str
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    planned = len(page_state(cache))
+    before = tree(output)
+    add_story(data, "added1")
+    caplog.set_level(logging.INFO, logger="pipelines.website.generator")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    changed = changed_pages(before, tree(output), set(page_state(cache)))
+    (line,) = [m for m in caplog.messages if m.startswith("rendered ")]
+    # Each changed page is rendered once and written once; the new story's page is new.
+    expected = f"rendered {len(changed)}, wrote {len(changed)} of {planned + 1} pages"
+    assert line.startswith(expected)
+
+
+def _rename_provider(data: Path, root: Path) -> list[str]:
+    providers = data / "providers.csv"
+    lines = providers.read_text(encoding="utf-8").splitlines(keepends=True)
+    provider, name = lines[1].split(",")[:2]
+    lines[1] = lines[1].replace(f"{provider},{name},", f"{provider},Renamed & <b>new</b>,", 1)
+    providers.write_text("".join(lines), encoding="utf-8")
+    story = next(s for s in sorted((data / "stories").rglob("*.yaml")) if provider in s.read_text())
+    return [f"providers/{provider}/index.html", "providers/index.html", _page(story)]
+
+
+def _edit_response(data: Path, root: Path) -> list[str]:
+    response = sorted((data / "responses").rglob("*.yaml"))[0]
+    text = response.read_text(encoding="utf-8")
+    story = next(line for line in text.splitlines() if line.startswith("story: "))
+    response.write_text(text.replace("text: |\n", "text: |\n  Edited first line.\n", 1))
+    return [f"stories/{story.removeprefix('story: ')}/index.html"]
+
+
+def _relabel_tag(data: Path, root: Path) -> list[str]:
+    tags = data / "vocabularies" / "tags.csv"
+    text = tags.read_text(encoding="utf-8")
+    tags.write_text(text.replace("staff-attitude,Staff attitude,", "staff-attitude,Manner,", 1))
+    story = next(
+        s for s in sorted((data / "stories").rglob("*.yaml")) if "staff-attitude" in s.read_text()
+    )
+    return ["tags/staff-attitude/index.html", "tags/index.html", _page(story)]
+
+
+def _retitle_a_contributors_story(data: Path, root: Path) -> list[str]:
+    story = next(
+        s for s in sorted((data / "stories").rglob("*.yaml")) if "published" in s.read_text()
+    )
+    text = story.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title: "))
+    story.write_text(text.replace(title, "title: A new title", 1), encoding="utf-8")
+    pseudonym = next(line for line in text.splitlines() if "pseudonym: " in line)
+    pseudonym = pseudonym.split("pseudonym: ", 1)[1]
+    slug = contributor_slugs([pseudonym])[pseudonym]
+    return [_page(story), f"contributors/{slug}/index.html"]
+
+
+def _edit_template(data: Path, root: Path) -> list[str]:
+    template = root / "theme" / "templates" / "story.html"
+    text = template.read_text(encoding="utf-8")
+    template.write_text(text.replace("How to cite", "Citing this story"), encoding="utf-8")
+    return [_page(sorted((data / "stories").rglob("*.yaml"))[-1])]
+
+
+def _edit_setting(data: Path, root: Path) -> list[str]:
+    settings = root / "pelican.conf.py"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace('("Providers", "providers/")', '("Places", "providers/")'))
+    return ["index.html", "providers/index.html", "changes/index.html"]
+
+
+def _page(story: Path) -> str:
+    return f"stories/{story.stem}/index.html"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _rename_provider,
+        _edit_response,
+        _relabel_tag,
+        _retitle_a_contributors_story,
+        _edit_template,
+        _edit_setting,
+    ],
+)
+def test_a_rebuild_renders_every_page_a_change_reaches(
+    synthetic: Path, tmp_path: Path, rendered: list[str], change: Any
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    shutil.copytree(ROOT / "themes" / "commons", tmp_path / "theme")
+    settings = tmp_path / "pelican.conf.py"
+    settings.write_text(
+        SETTINGS.read_text(encoding="utf-8")
+        + f'\nPATH = "{ROOT / "content"}"\nTHEME = "{tmp_path / "theme"}"\n',
+        encoding="utf-8",
+    )
+    build_all(data, output, settings, cache_dir=cache)
+    before = tree(output)
+    rendered.clear()
+    affected = change(data, tmp_path)
+    build_all(data, output, settings, cache_dir=cache)
+    after = tree(output)
+    changed = changed_pages(before, after, set(page_state(cache)))
+    assert set(affected) <= changed
+    assert changed <= set(rendered)
+    if change not in (_relabel_tag, _edit_template, _edit_setting):  # site-wide inputs
+        assert sorted(rendered) == sorted(changed)
+
+    shutil.copytree(data, tmp_path / "once" / "data")
+    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", settings)
+    assert after == tree(tmp_path / "once" / "site")
+
+
+def test_a_page_changed_in_the_output_since_the_last_build_is_rendered_again(
+    synthetic: Path, tmp_path: Path, rendered: list[str]
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    page = sorted(p for p in page_state(cache) if p.startswith("stories/"))[0]
+    original = (output / page).read_bytes()
+    (output / page).write_bytes(original.replace(b"<h1>", b"<h1>Tampered "))
+    rendered.clear()
+    add_story(data, "added1")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert page in rendered
+    assert (output / page).read_bytes() == original

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import importlib.util
 import io
 import logging
@@ -44,6 +45,12 @@ def _hand_written_pages(content: Path) -> list[Path]:
     return sorted((content / "pages").glob("*.md")) if (content / "pages").is_dir() else []
 
 
+def page_state_path(cache_dir: Path, output_dir: Path) -> Path:
+    """The file in cache_dir holding the input key of every page built into output_dir."""
+    name = hashlib.sha256(str(output_dir.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / f"pages-{name}.json"
+
+
 def source_folders(settings_path: Path) -> tuple[Path, Path]:
     """The folders a build reads besides data/: hand-written content and the theme."""
     from pelican.settings import read_settings
@@ -62,15 +69,18 @@ def build_website(
     package: SourcePackage,
     previous: Path | None = None,
     data_release: DataRelease | None = None,
+    page_state: Path | None = None,
 ) -> WebsiteResult:
     """Render every page into output_dir; any Pelican warning fails the build.
 
     With previous (an earlier complete build), unchanged data pages are hard-linked from it.
+    With page_state (page_state_path), each data page's input key is kept there,
+    and a page whose inputs are those of previous's copy is linked without being rendered.
     """
     from pelican import Pelican
     from pelican.settings import read_settings
 
-    from pipelines.website.generator import PREVIOUS_SETTING, SITE_SETTING
+    from pipelines.website.generator import PREVIOUS_SETTING, SITE_SETTING, STATE_SETTING
     from pipelines.website.model import build_model
 
     settings_path = settings_path.resolve()
@@ -87,6 +97,7 @@ def build_website(
             SITE_SETTING: model,
             "FEEDBACK_INSTANCE": commons.instance,
             PREVIOUS_SETTING: str(previous.resolve()) if previous else None,
+            STATE_SETTING: str(page_state.resolve()) if page_state else None,
         },
     )
     content = Path(settings["PATH"])

@@ -1,19 +1,34 @@
-"""Our Pelican generator: renders provider, story and index pages straight from the data."""
+"""Our Pelican generator: renders provider, story and index pages straight from the data.
+
+Every planned page has an input key: a digest of the site-wide inputs every page shares
+(instance, vocabularies, chart specs, templates, settings, code and library versions) and of
+the page's own context, which carries everything its template reads besides them. A rebuild
+with a page state (website.page_state_path) hard-links each page whose key is the one recorded
+for the file still in the previous output, and renders only the others.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import gc
 import hashlib
+import json
 import logging
 import multiprocessing
+import numbers
 import os
+import sys
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from pelican.generators import Generator
 
+from pipelines.versions import add_library_versions
 from pipelines.website.filters import FILTERS, script_json
 from pipelines.website.model import Page, SiteModel, plan_pages
 
@@ -23,8 +38,121 @@ SITE_SETTING = "FEEDBACK_SITE"
 PLAN_CONTEXT = "FEEDBACK_PLANNED_PAGES"
 # A finished earlier build: pages whose bytes are unchanged are hard-linked from it, not written.
 PREVIOUS_SETTING = "FEEDBACK_PREVIOUS_OUTPUT"
+# Where the input key of each page of the previous output is kept (page_state_path).
+STATE_SETTING = "FEEDBACK_PAGE_STATE"
 # Below this many pages, starting worker processes costs more than it saves.
 PARALLEL_MIN_PAGES = 500
+# Changes when what a key covers changes, so that older page states are not trusted.
+KEY_FORMAT = 1
+# Libraries that turn a page's context into its bytes.
+TEMPLATE_LIBRARIES = ("jinja2", "markupsafe", "pelican")
+_MODULE_DIGESTS: dict[str, str] = {}
+
+
+def module_digest(name: str) -> str:
+    """A digest of a module's source: keys cover the code templates call (filters, and the
+    properties of the values in a context), not only the values."""
+    known = _MODULE_DIGESTS.get(name)
+    if known is None:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        source = Path(path).read_bytes() if path else name.encode()
+        known = _MODULE_DIGESTS[name] = hashlib.sha256(source).hexdigest()[:16]
+    return known
+
+
+class Unkeyable(TypeError):
+    """A context value whose content a key cannot cover: the page is always rendered."""
+
+
+class InputKeys:
+    """Digests of page contexts, each record digested once however many pages show it.
+
+    A value's token spells out its content: strings quoted, numbers and dates by repr,
+    sequences and mappings in order, a dataclass (records, cards, summaries, charts) as the
+    digest of its type and fields, memoised by identity while the value is kept alive here.
+    A dataclass's token covers its module's source too, for the properties templates read.
+    """
+
+    def __init__(self, shared: str) -> None:
+        self.shared = shared
+        self._memo: dict[int, tuple[object, str]] = {}
+
+    def token(self, value: Any) -> str:
+        kind = type(value)
+        if kind is str:
+            return repr(value)
+        if kind is list or kind is tuple:
+            return "[" + ",".join([self.token(v) for v in value]) + "]"
+        if kind is Markup:
+            return "M" + repr(str(value))
+        if value is None or kind is int or kind is float or kind is bool or kind is dt.date:
+            return repr(value)
+        if kind is dict:
+            return (
+                "{" + ",".join([f"{self.token(k)}:{self.token(v)}" for k, v in value.items()]) + "}"
+            )
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            known = self._memo.get(id(value))
+            if known is not None:
+                return known[1]
+            fields = ",".join(
+                [self.token(getattr(value, f.name)) for f in dataclasses.fields(value)]
+            )
+            module = kind.__module__
+            text = f"{module}.{kind.__qualname__}@{module_digest(module)}({fields})"
+            digest = (
+                "#"
+                + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+            )
+            self._memo[id(value)] = (value, digest)
+            return digest
+        if kind is dt.datetime or isinstance(value, numbers.Number):  # numpy's numbers too
+            return f"{kind.__qualname__}:{value!r}"
+        raise Unkeyable(f"{kind.__module__}.{kind.__qualname__}")
+
+    def key(self, page: Page) -> str | None:
+        """The page's input key, or None when its context holds a value no key covers."""
+        try:
+            context = self.token(page.context)
+        except Unkeyable as error:
+            log.debug("rendering %s every time: its context holds a %s", page.save_as, error)
+            return None
+        text = f"{self.shared}\0{page.save_as}\0{page.template}\0{context}"
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+# A page's entry in the page state: its input key and the stat of the file it was put in.
+Entry = tuple[str, int, int, int]  # key, size, inode, mtime_ns
+
+
+def _stat_entry(key: str, path: Path) -> Entry:
+    info = path.stat()
+    return (key, info.st_size, info.st_ino, info.st_mtime_ns)
+
+
+def read_page_state(path: Path | None) -> dict[str, Entry]:
+    """The entries recorded by the last build, or none when there is no readable state."""
+    if path is None:
+        return {}
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("format") != KEY_FORMAT:
+            return {}
+        return {name: (e[0], e[1], e[2], e[3]) for name, e in stored["pages"].items()}
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        log.debug("not using the page state %s: %s", path.as_posix(), error)
+        return {}
+
+
+def write_page_state(path: Path, entries: dict[str, Entry]) -> None:
+    stored = {"format": KEY_FORMAT, "pages": dict(sorted(entries.items()))}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_text(json.dumps(stored, separators=(",", ":")), encoding="utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        log.warning("could not write the page state %s: %s", path.as_posix(), error)
 
 
 def relative_root(save_as: str) -> str:
@@ -61,10 +189,12 @@ def write_if_changed(path: Path, content: bytes, previous: Path | None = None) -
 
 @dataclass(frozen=True)
 class Written:
-    """What rendering a share of the pages did: pages written, and each page's sha256."""
+    """What rendering a share of the pages did: pages rendered and written, and their entries."""
 
+    rendered: int
     written: int
-    digests: dict[str, str]
+    entries: dict[str, Entry]  # pages with an input key, for the next build's page state
+    pages: int
 
 
 class CommonsGenerator(Generator):
@@ -82,6 +212,7 @@ class CommonsGenerator(Generator):
         log.info("planned %d pages from the data", len(self.pages))
 
     def base_context(self) -> dict[str, Any]:
+        """What every page reads besides its own context: site-wide, in every page's key."""
         model = self.model
         return {
             "instance": model.commons.instance,
@@ -90,14 +221,30 @@ class CommonsGenerator(Generator):
             "areas": model.areas,
             "tags": model.tags,
             "dimensions": model.dimensions,
-            "providers_by_id": model.providers,
-            "provider_summaries": model.aggregates.providers,
-            "contributors": model.contributors,
-            "stories_by_id": model.stories,
-            "confirmations_by_response": model.confirmations_by_response,
             # Each kind of chart's spec, serialised once for every page that draws one.
             "chart_specs": {kind: script_json(spec) for kind, spec in model.charts.specs.items()},
         }
+
+    def shared_key(self, base: dict[str, Any]) -> str:
+        """A digest of every input all pages share: the base context, templates, code, versions."""
+        digest = hashlib.sha256(f"{KEY_FORMAT}\0{sys.version}\0".encode())
+        add_library_versions(digest, TEMPLATE_LIBRARIES)
+        digest.update(InputKeys("").token(base).encode("utf-8", "surrogatepass"))
+        options = self.settings.get("JINJA_ENVIRONMENT", {})
+        digest.update(json.dumps(options, sort_keys=True, default=repr).encode())
+        for functions in (self.env.filters, self.env.tests, self.env.globals):
+            for name, function in sorted(functions.items()):
+                module = getattr(function, "__module__", None) or ""
+                source = module_digest(module) if module.startswith("pipelines") else ""
+                digest.update(f"{name}\0{module}\0{source}\1".encode())
+        loader = self.env.loader
+        if loader is not None:
+            for name in sorted(self.env.list_templates()):
+                source = loader.get_source(self.env, name)[0]
+                digest.update(f"{name}\0{source}\0".encode("utf-8", "surrogatepass"))
+        # This module renders; the planner's changes reach each page's context.
+        digest.update(module_digest(__name__).encode())
+        return digest.hexdigest()
 
     def render(self, page: Page, base: dict[str, Any]) -> bytes:
         template = self.env.get_template(page.template)
@@ -110,23 +257,59 @@ class CommonsGenerator(Generator):
         html = template.render(**context)
         return html.encode("utf-8")
 
-    def render_share(self, share: int, shares: int, base: dict[str, Any]) -> Written:
-        """Render every shares-th page from share on and put each in place if it changed."""
+    def render_share(
+        self,
+        share: int,
+        shares: int,
+        base: dict[str, Any],
+        shared: str | None,
+        state: dict[str, Entry],
+    ) -> Written:
+        """Put every shares-th page from share on in place, rendering only changed inputs.
+
+        With shared (the shared key) each page gets an input key; a page whose key is the
+        one state records for the previous output's file, untouched since, is hard-linked.
+        """
         output = Path(self.output_path)
         previous_setting = self.settings.get(PREVIOUS_SETTING)
         previous = Path(previous_setting) if previous_setting else None
-        written = 0
-        digests = {}
-        for page in self.pages[share::shares]:
+        keys = InputKeys(shared) if shared is not None else None
+        rendered = written = 0
+        entries: dict[str, Entry] = {}
+        pages = self.pages[share::shares]
+        for page in pages:
+            target = output / page.save_as
+            key = keys.key(page) if keys is not None else None
+            if key is not None:
+                entry = state.get(page.save_as)
+                if (
+                    previous is not None
+                    and entry is not None
+                    and entry[0] == key
+                    and _link_unchanged(previous / page.save_as, target, entry)
+                ):
+                    entries[page.save_as] = entry
+                    continue
             content = self.render(page, base)
-            digests[page.save_as] = hashlib.sha256(content).hexdigest()
+            rendered += 1
             written += write_if_changed(
-                output / page.save_as, content, previous / page.save_as if previous else None
+                target, content, previous / page.save_as if previous else None
             )
-        return Written(written, digests)
+            if key is not None:
+                entries[page.save_as] = _stat_entry(key, target)
+        return Written(rendered, written, entries, len(pages))
 
     def generate_output(self, writer: Any) -> None:
+        started, times = time.perf_counter(), os.times()
+        addresses = {page.save_as for page in self.pages}
+        if len(addresses) != len(self.pages):
+            duplicates = len(self.pages) - len(addresses)
+            raise RuntimeError(f"{duplicates} pages were planned at an address already taken")
         base = self.base_context()
+        state_setting = self.settings.get(STATE_SETTING)
+        state_path = Path(state_setting) if state_setting else None
+        shared = self.shared_key(base) if state_path is not None else None
+        state = read_page_state(state_path)
         workers = min(os.cpu_count() or 1, max(1, len(self.pages) // PARALLEL_MIN_PAGES))
         # The commons and the planned pages live until rendering ends: frozen, the cyclic
         # collector stops walking them after every few thousand allocations, and forked
@@ -134,19 +317,28 @@ class CommonsGenerator(Generator):
         gc.freeze()
         try:
             if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-                results = self._render_in_processes(workers, base)
+                results = self._render_in_processes(workers, base, shared, state)
             else:
-                results = [self.render_share(0, 1, base)]
+                results = [self.render_share(0, 1, base, shared, state)]
         finally:
             gc.unfreeze()
-        digests = {k: v for result in results for k, v in result.digests.items()}
-        duplicates = len(self.pages) - len(digests)
-        if duplicates:
-            raise RuntimeError(f"{duplicates} pages were planned at an address already taken")
+        if state_path is not None:
+            write_page_state(state_path, {k: v for r in results for k, v in r.entries.items()})
+        rendered = sum(result.rendered for result in results)
         written = sum(result.written for result in results)
-        log.info("wrote %d of %d data pages (the rest were unchanged)", written, len(self.pages))
+        ended = os.times()
+        log.info(
+            "rendered %d, wrote %d of %d pages (the rest were unchanged) in %.1f s, %.1f s CPU",
+            rendered,
+            written,
+            sum(result.pages for result in results),
+            time.perf_counter() - started,
+            sum(ended[:4]) - sum(times[:4]),
+        )
 
-    def _render_in_processes(self, workers: int, base: dict[str, Any]) -> list[Written]:
+    def _render_in_processes(
+        self, workers: int, base: dict[str, Any], shared: str | None, state: dict[str, Entry]
+    ) -> list[Written]:
         """Render on every core: forked workers share the model without copying it.
 
         This process renders the first share itself: an idle parent would hold its own copy
@@ -159,7 +351,9 @@ class CommonsGenerator(Generator):
         for share in range(1, workers):
             receive, send = context.Pipe(duplex=False)
             process = context.Process(
-                target=_render_worker, args=(self, share, workers, base, send), daemon=True
+                target=_render_worker,
+                args=(self, share, workers, base, shared, state, send),
+                daemon=True,
             )
             process.start()
             send.close()
@@ -168,7 +362,7 @@ class CommonsGenerator(Generator):
         results: list[Written] = []
         failures: list[str] = []
         try:
-            results.append(self.render_share(0, workers, base))
+            results.append(self.render_share(0, workers, base, shared, state))
         except Exception:  # noqa: BLE001 - reported with the workers' failures, after they end
             failures.append(traceback.format_exc())
         for receive in pipes:
@@ -187,11 +381,32 @@ class CommonsGenerator(Generator):
         return results
 
 
+def _link_unchanged(previous: Path, target: Path, entry: Entry) -> bool:
+    """Hard-link previous to target if it is still the file entry recorded; True when linked."""
+    try:
+        info = previous.stat()
+        if (info.st_size, info.st_ino, info.st_mtime_ns) != entry[1:]:
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()
+        os.link(previous, target)
+        return True
+    except OSError:
+        return False  # gone, or links not possible here: the page is rendered instead
+
+
 def _render_worker(
-    generator: CommonsGenerator, share: int, shares: int, base: dict[str, Any], send: Any
+    generator: CommonsGenerator,
+    share: int,
+    shares: int,
+    base: dict[str, Any],
+    shared: str | None,
+    state: dict[str, Entry],
+    send: Any,
 ) -> None:
     try:
-        send.send(generator.render_share(share, shares, base))
+        send.send(generator.render_share(share, shares, base, shared, state))
     except BaseException:  # noqa: BLE001 - any failure is sent to the parent, which fails the build
         send.send(traceback.format_exc())
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -37,6 +38,39 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Card:
+    """A story as a card in a list: the story and what the card shows from other records.
+
+    Pages carry in their context everything their template reads, so a page's input key
+    (generator.py) covers it; cards are made once per story and shared by every list.
+    """
+
+    story: Story
+    provider_name: str | None  # None when the provider is unknown
+    contributor: str | None  # the contributor page's address part, None without one
+    responses: int  # responses to the story
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    """A recorded change as a list item, with the story it answered and its confirmations.
+
+    It holds only what the item shows, so editing a response's text leaves lists of changes
+    as they were.
+    """
+
+    id: str  # the response's
+    provider: str
+    date: dt.date
+    change_status: str | None
+    change_summary: str | None
+    provider_name: str
+    story_id: str | None  # None when the answered story is not in the commons
+    story_title: str | None
+    confirmations: int  # later published stories confirming it
+
+
+@dataclass(frozen=True)
 class SiteModel:
     """Indexes over the commons that many pages share, built once."""
 
@@ -64,6 +98,8 @@ class SiteModel:
     providers_by_kind: dict[str, list[Provider]]
     providers_by_area: dict[str, list[Provider]]
     changes_by_provider: dict[str, list[Response]]
+    cards: dict[str, Card]  # published story id -> its card
+    change_items: dict[str, ChangeItem]  # response id -> its item, for every recorded change
     data_release: DataRelease | None = None  # the exported package the data page describes
 
 
@@ -94,6 +130,26 @@ def contributor_slugs(pseudonyms: Iterable[str]) -> dict[str, str]:
             length += 2
         slugs.update({m: f"{base}-{digests[m][:length]}" for m in members})
     return slugs
+
+
+def change_item(
+    response: Response,
+    providers: dict[str, Provider],
+    stories: dict[str, Story],
+    confirmations: dict[str, list[Story]],
+) -> ChangeItem:
+    answered = stories.get(response.story)
+    return ChangeItem(
+        response.id,
+        response.provider,
+        response.date,
+        response.change_status,
+        response.change_summary,
+        providers[response.provider].name,
+        answered.id if answered else None,
+        answered.title if answered else None,
+        len(confirmations.get(response.id, ())),
+    )
 
 
 def build_model(
@@ -135,10 +191,23 @@ def build_model(
     changes_by_provider: dict[str, list[Response]] = defaultdict(list)
     for response in changes:
         changes_by_provider[response.provider].append(response)
+    providers = {p.id: p for p in commons.providers}
+    stories = {s.id: s for s in commons.stories}
+    contributors = contributor_slugs(stories_by_contributor)
+    cards = {
+        story.id: Card(
+            story,
+            providers[story.provider].name if story.provider in providers else None,
+            contributors.get(story.author_pseudonym),
+            len(responses_by_story.get(story.id, ())),
+        )
+        for story in latest
+    }
+    change_items = {r.id: change_item(r, providers, stories, confirmations) for r in changes}
     return SiteModel(
         commons=commons,
         aggregates=aggregates,
-        providers={p.id: p for p in commons.providers},
+        providers=providers,
         kinds={k.id: k for k in commons.kinds},
         areas={a.id: a for a in commons.areas},
         tags={t.id: t for t in commons.tags},
@@ -148,7 +217,7 @@ def build_model(
         responder_names={(r.provider, r.login): r.name for r in commons.responders},
         moderation_by_story=dict(moderation),
         confirmations_by_response=dict(confirmations),
-        stories={s.id: s for s in commons.stories},
+        stories=stories,
         charts=charts,
         form=story_form(commons, package),
         responses={r.id: r for r in commons.responses},
@@ -156,10 +225,12 @@ def build_model(
         changes=changes,
         changes_by_provider=dict(changes_by_provider),
         stories_by_tag=dict(stories_by_tag),
-        contributors=contributor_slugs(stories_by_contributor),
+        contributors=contributors,
         stories_by_contributor=dict(stories_by_contributor),
         providers_by_kind=dict(providers_by_kind),
         providers_by_area=dict(providers_by_area),
+        cards=cards,
+        change_items=change_items,
     )
 
 
@@ -178,7 +249,7 @@ def paginated(
             template,
             {
                 **context,
-                "stories": batch,
+                "stories": [model.cards[story.id] for story in batch],
                 "story_count": len(stories),
                 "page_number": number,
                 "page_count": len(batches),
@@ -202,9 +273,10 @@ def provider_pages(model: SiteModel, provider: Provider) -> list[Page]:
             "area": model.areas.get(provider.area),
             "summary": model.aggregates.providers[provider.id],
             "charts": model.charts.providers.get(provider.id, ()),
-            "changes": model.changes_by_provider.get(provider.id, []),
+            "changes": [
+                model.change_items[r.id] for r in model.changes_by_provider.get(provider.id, [])
+            ],
             "feed": f"feeds/providers/{provider.id}.atom.xml",
-            "responses_by_story": model.responses_by_story,
         },
     )
 
@@ -236,11 +308,14 @@ def story_page(model: SiteModel, story: Story) -> Page:
                 )
                 for r in responses
             ],
-            # (response, the story it answered) for each change this story confirms
+            # each change this story confirms, with the story it answered
             "confirmed": [
-                (r, model.stories[r.story]) for r in confirmed if r.story in model.stories
+                change_item(r, model.providers, model.stories, model.confirmations_by_response)
+                for r in confirmed
+                if r.story in model.stories
             ],
             "moderation": [m for m in moderation if m.action != "withdrawn"],
+            "contributor": model.contributors.get(story.author_pseudonym),
         },
     )
 
@@ -254,7 +329,7 @@ def changes_pages(model: SiteModel) -> list[Page]:
             "changes/index.html" if number == 1 else f"changes/page/{number}/index.html",
             "changes.html",
             {
-                "changes": batch,
+                "changes": [model.change_items[r.id] for r in batch],
                 "made_count": made,
                 "planned_count": len(model.changes) - made,
                 "page_number": number,
@@ -264,6 +339,11 @@ def changes_pages(model: SiteModel) -> list[Page]:
         )
         for number, batch in enumerate(batches, start=1)
     ]
+
+
+def provider_rows(model: SiteModel, providers: list[Provider]) -> list[tuple[Provider, Any]]:
+    """Each provider with its summary, as a table of providers shows them."""
+    return [(p, model.aggregates.providers[p.id]) for p in providers]
 
 
 def group_pages(model: SiteModel) -> list[Page]:
@@ -281,7 +361,7 @@ def group_pages(model: SiteModel) -> list[Page]:
                     {
                         "group": term,
                         "group_of": folder,
-                        "providers": members.get(term_id, []),
+                        "providers": provider_rows(model, members.get(term_id, [])),
                         "summary": summaries[term_id],
                     },
                 )
@@ -345,15 +425,20 @@ def plan_pages(model: SiteModel) -> list[Page]:
             "home.html",
             {
                 "summary": model.aggregates.site,
-                "latest": model.latest[:LATEST],
-                "changes": made[:3],
+                "provider_count": len(model.providers),
+                "latest": [model.cards[story.id] for story in model.latest[:LATEST]],
+                "changes": [model.change_items[r.id] for r in made[:3]],
                 "charts": model.charts.site,
             },
         ),
         Page(
             "providers/index.html",
             "providers.html",
-            {"providers": sorted(commons.providers, key=lambda p: (p.name.lower(), p.id))},
+            {
+                "providers": provider_rows(
+                    model, sorted(commons.providers, key=lambda p: (p.name.lower(), p.id))
+                )
+            },
         ),
         Page("contribute/index.html", "contribute.html", {"form": model.form}),
         # Served for any missing address, at any depth: links must be root-relative.
