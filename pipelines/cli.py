@@ -148,17 +148,19 @@ def validate(
         raise click.UsageError("--author needs --since: the author is only checked for changes")
     if since is not None:
         try:
-            validation = validate_since(data_dir, since, author, cache_dir=DEFAULT_CACHE_DIR)
+            validation = validate_since(
+                data_dir, since, author, cache_dir=DEFAULT_CACHE_DIR, commons=False
+            )
         except ChangeError as error:
             raise OperatorError(str(error)) from error
         if author is None and not click.get_current_context().meta.get("quiet"):
             log.info("no --author given: responses are not checked against responders.csv")
     else:
         dataset = load_dataset(data_dir, cache_dir=DEFAULT_CACHE_DIR, derive=file_values)
-        validation = validate_dataset(dataset)
+        validation = validate_dataset(dataset, commons=False)
     report = validation.report
-    if output_format == "markdown" and validation.commons is not None:
-        instance = validation.commons.instance
+    if output_format == "markdown" and validation.instance is not None:
+        instance = validation.instance
         text = render_markdown(report, docs_url(instance.repository, instance.branch))
     else:
         text = RENDERERS[output_format](report)

@@ -32,6 +32,8 @@ FIXTURES = [
     "spam-advertising",
     "duplicate-story",
     "near-duplicate-story",
+    "too-few-words",
+    "too-many-words",
     "nesting-too-deep",
     "duplicate-key",
     "not-utf8",
@@ -65,9 +67,19 @@ def test_every_story_gets_its_values_from_the_workers(sample: Path, on_every_cor
     values = derived_values(dataset, "stories")
     assert values is not None
     assert len(values) == len(dataset.tables["stories"].rows) > 3
-    assert [mark is not None for _findings, mark in values] == [
+    assert [mark is not None for _findings, mark, _words in values] == [
         bool(row.get("story")) for row in dataset.tables["stories"].rows
     ]
+
+
+def test_a_report_without_the_commons_is_the_same(sample: Path) -> None:
+    apply_fixture(read_fixture(INVALID / "email-address.yaml"), sample)
+    full = validate_dataset(load_dataset(sample), today=TODAY)
+    bare = validate_dataset(load_dataset(sample), today=TODAY, commons=False)
+    assert full.commons is not None
+    assert bare.commons is None
+    assert bare.report == full.report
+    assert bare.instance == full.instance == full.commons.instance
 
 
 def failing(table: Table, rows: list[Row]) -> list[Any]:

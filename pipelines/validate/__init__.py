@@ -48,10 +48,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Validation:
-    """The report, and the commons built from the rows that passed their schema."""
+    """The report, the commons built from the rows that passed their schema (None when the
+    instance settings are unusable, or it was not asked for) and the instance settings."""
 
     report: Report
     commons: Commons | None
+    instance: Instance | None = None
 
 
 def _read_problem(issue: ReadIssue, dataset: Dataset) -> Problem:
@@ -129,13 +131,21 @@ def _allowed_keys(dataset: Dataset, table_name: str, field: str) -> list[str]:
     return sorted(keys)
 
 
-def build_commons(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> Commons | None:
-    """Typed records of every table; None when the instance settings are unusable."""
+def build_instance(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> Instance | None:
+    """The instance settings; None when they are unusable (a required one is missing or bad)."""
     if not typed.get("instance") or any(
         typed["instance"][0].get(f["name"]) is None
         for f in dataset.package.table("instance").fields
         if f.get("constraints", {}).get("required")
     ):
+        return None
+    return from_row(Instance, typed["instance"][0])
+
+
+def build_commons(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> Commons | None:
+    """Typed records of every table; None when the instance settings are unusable."""
+    instance = build_instance(typed, dataset)
+    if instance is None:
         return None
     ratings: dict[str, dict[str, int]] = defaultdict(dict)
     for row in typed.get("ratings", []):
@@ -198,7 +208,7 @@ def build_commons(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> C
         )
     ]
     return Commons(
-        instance=from_row(Instance, typed["instance"][0]),
+        instance=instance,
         areas=tuple(
             sorted(
                 (from_row(Term, r) for r in complete(typed.get("areas", []), "id", "name")),
@@ -255,15 +265,18 @@ def validate_dataset(
     changes: ChangeSet | None = None,
     known_ids: dict[str, frozenset[str]] | None = None,
     unread: list[Fingerprint] | None = None,
+    commons: bool = True,
 ) -> Validation:
     """Check every table against its schema and every rule; report all problems at once.
 
     With changes (--since), the change rules run too, known_ids names the record files
     that were not read, so that references to them resolve, and unread gives the published
     stories that were not read, so that new ones are checked for duplicates against them.
+    With commons=False, no Commons is built (no rule needs it; at 100,000 stories it costs
+    seconds): for a caller that needs only the report and the instance settings.
     """
     with paused_gc():
-        return _validate_dataset(dataset, today, options, changes, known_ids, unread)
+        return _validate_dataset(dataset, today, options, changes, known_ids, unread, commons)
 
 
 def _validate_dataset(
@@ -273,17 +286,19 @@ def _validate_dataset(
     changes: ChangeSet | None,
     known_ids: dict[str, frozenset[str]] | None,
     unread: list[Fingerprint] | None,
+    with_commons: bool,
 ) -> Validation:
     problems = [_read_problem(issue, dataset) for issue in dataset.issues]
     typed: dict[str, list[dict[str, Any]]] = {}
     for name, rows in dataset.tables.items():
         found, typed[name] = check_table(rows)
         problems.extend(found)
-    commons = build_commons(typed, dataset)
+    commons = build_commons(typed, dataset) if with_commons else None
+    instance = commons.instance if commons else build_instance(typed, dataset)
     context = Context(
         dataset,
         typed,
-        commons.instance if commons else None,
+        instance,
         commons,
         today or dt.date.today(),
         options or {},
@@ -296,7 +311,7 @@ def _validate_dataset(
     report = Report.of(
         problems, files_checked=len(dataset.files), accepted=context.acceptance.accepted
     )
-    return Validation(report, commons)
+    return Validation(report, commons, instance)
 
 
 def validate_since(
@@ -305,6 +320,7 @@ def validate_since(
     author: str | None = None,
     today: dt.date | None = None,
     cache_dir: Path | None = None,
+    commons: bool = True,
 ) -> Validation:
     """Validate what changed in data_dir since the git revision base, with the change rules.
 
@@ -327,9 +343,16 @@ def validate_since(
         len(loaded.context_only),
     )
     validation = validate_dataset(
-        loaded.dataset, today, changes=changes, known_ids=loaded.known_ids, unread=loaded.unread
+        loaded.dataset,
+        today,
+        changes=changes,
+        known_ids=loaded.known_ids,
+        unread=loaded.unread,
+        commons=commons,
     )
     report = validation.report
     kept = [p for p in report.problems if p.path not in loaded.context_only]
     files = len(loaded.dataset.files) - len(loaded.context_only)
-    return Validation(Report.of(kept, files, report.accepted), validation.commons)
+    return Validation(
+        Report.of(kept, files, report.accepted), validation.commons, validation.instance
+    )

@@ -17,8 +17,8 @@ from pipelines.validate.text import Finding
 # A Finding as plain values: code, start, end, text, what.
 PlainFinding = tuple[str, int, int, str, str]
 # One row's values: its findings by free-text field (only fields with any), and its story
-# text's fingerprint (digest, sketch) when it is a story with text.
-FileValues = tuple[dict[str, list[PlainFinding]], tuple[bytes, tuple[int, ...]] | None]
+# text's fingerprint (digest, sketch) and word count when it is a story with text.
+FileValues = tuple[dict[str, list[PlainFinding]], tuple[bytes, tuple[int, ...]] | None, int | None]
 
 
 def file_values(table: Table, rows: list[Row]) -> list[FileValues | None]:
@@ -26,6 +26,7 @@ def file_values(table: Table, rows: list[Row]) -> list[FileValues | None]:
     # Imported here: the rules of these modules read the values through this one.
     from pipelines.validate.policy import fingerprint
     from pipelines.validate.privacy import TEXT_TABLES, free_text_fields, text_findings
+    from pipelines.validate.text import word_count
 
     if table.name not in TEXT_TABLES:
         return [None] * len(rows)
@@ -41,7 +42,9 @@ def file_values(table: Table, rows: list[Row]) -> list[FileValues | None]:
                 if found:
                     findings[name] = [(f.code, f.start, f.end, f.text, f.what) for f in found]
         text = row.get("story") if stories else None
-        out.append((findings, fingerprint(text) if text else None))
+        out.append(
+            (findings, fingerprint(text), word_count(text)) if text else (findings, None, None)
+        )
     return out
 
 
@@ -60,3 +63,7 @@ def findings_of(values: FileValues, field_name: str) -> list[Finding]:
 
 def fingerprint_of(values: FileValues) -> tuple[bytes, tuple[int, ...]] | None:
     return values[1]
+
+
+def word_count_of(values: FileValues) -> int | None:
+    return values[2]

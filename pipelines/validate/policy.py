@@ -21,7 +21,7 @@ from itertools import chain
 from pipelines.problems import Problem, quote
 from pipelines.validate.codes import code
 from pipelines.validate.parallel import map_in_order
-from pipelines.validate.perfile import derived_values, fingerprint_of
+from pipelines.validate.perfile import derived_values, fingerprint_of, word_count_of
 from pipelines.validate.rules import Context, problem, rule
 from pipelines.validate.text import word_count
 
@@ -94,11 +94,17 @@ def story_length(ctx: Context) -> Iterator[Problem]:
     if ctx.instance is None:
         return
     low, high = ctx.instance.min_words, ctx.instance.max_words
-    for typed, written, location in ctx.rows("stories"):
+    derived = derived_values(ctx.dataset, "stories")
+    counts = (
+        [word_count_of(values) for values in derived]
+        if derived is not None
+        else [None] * len(ctx.dataset.tables["stories"].rows)
+    )
+    for (typed, written, location), counted in zip(ctx.rows("stories"), counts, strict=False):
         text = written.get("story")
         if not text or typed.get("status") != "published":
             continue
-        count = word_count(text)
+        count = word_count(text) if counted is None else counted
         if count < low:
             yield problem(
                 location,
