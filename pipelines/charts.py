@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +25,8 @@ from pipelines.records import Commons
 
 log = logging.getLogger(__name__)
 
+# What the runtime script exposes: vega-embed, which themes/commons/static/js/charts.js calls.
+VEGA_SNIPPET = "window.vegaEmbed = vegaEmbed;"
 DATA_NAME = "values"  # the named data source every template spec reads; pages supply it
 KINDS = ("distribution", "dimensions", "trend", "site-trend")
 
@@ -66,6 +69,7 @@ class Charts:
     specs: dict[str, dict[str, Any]]  # kind -> Vega-Lite spec reading DATA_NAME
     site: tuple[Chart, ...]
     providers: dict[str, tuple[Chart, ...]]  # empty until a provider has enough ratings
+    runtime: str  # Vega, Vega-Lite and vega-embed in one script, self-hosted by the website
 
 
 def _number(value: float) -> str:
@@ -296,23 +300,44 @@ def static_svg(chart: Chart, spec: dict[str, Any], cache_dir: Path | None) -> st
     key = hashlib.sha256(
         json.dumps([metadata.version("vl-convert-python"), whole], sort_keys=True).encode("utf-8")
     ).hexdigest()
-    cached = cache_dir / "charts" / f"{key}.svg" if cache_dir is not None else None
+    return _cached(cache_dir, f"{key}.svg", lambda: str(vl_convert.vegalite_to_svg(whole)))
+
+
+def vega_runtime(cache_dir: Path | None) -> str:
+    """The script pages load to draw charts: vl-convert's bundle of Vega, Vega-Lite and vega-embed.
+
+    Bundling takes vl-convert 1.5 to 3 seconds, so the bundle is cached under cache_dir by
+    vl-convert's version: it is never committed and never fetched from a CDN.
+    """
+    import vl_convert
+
+    key = hashlib.sha256(
+        json.dumps([metadata.version("vl-convert-python"), VEGA_SNIPPET]).encode("utf-8")
+    ).hexdigest()
+    return _cached(
+        cache_dir, f"vega-{key}.js", lambda: str(vl_convert.javascript_bundle(VEGA_SNIPPET))
+    )
+
+
+def _cached(cache_dir: Path | None, name: str, make: Callable[[], str]) -> str:
+    """make()'s text, kept as cache_dir/charts/name (name: a hash of the input) given cache_dir."""
+    cached = cache_dir / "charts" / name if cache_dir is not None else None
     if cached is not None and cached.is_file():
         return cached.read_text(encoding="utf-8")
-    svg = str(vl_convert.vegalite_to_svg(whole))
+    text = make()
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_name(f".{cached.name}.{os.getpid()}")
-        partial.write_text(svg, encoding="utf-8")
+        partial.write_text(text, encoding="utf-8")
         partial.replace(cached)
-    return svg
+    return text
 
 
 def build_charts(commons: Commons, aggregates: Aggregates, cache_dir: Path | None = None) -> Charts:
     """Every chart of the site: the specs once, and each page's data, table and summary.
 
-    Site-wide charts are also drawn as SVG for readers without JavaScript (cached in
-    cache_dir when given).
+    Site-wide charts are also drawn as SVG for readers without JavaScript; they and the
+    runtime script are cached in cache_dir when given.
     """
     specs = template_specs()
     site = [
@@ -322,4 +347,9 @@ def build_charts(commons: Commons, aggregates: Aggregates, cache_dir: Path | Non
     ]
     providers = {p.id: summary_charts(aggregates.providers[p.id]) for p in commons.providers}
     log.info("%d providers with charts", sum(1 for c in providers.values() if c))
-    return Charts(specs=specs, site=tuple(c for c in site if c is not None), providers=providers)
+    return Charts(
+        specs=specs,
+        site=tuple(c for c in site if c is not None),
+        providers=providers,
+        runtime=vega_runtime(cache_dir),
+    )

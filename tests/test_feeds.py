@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -11,14 +13,44 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.load import load_dataset
+from pipelines.records import Instance, Story
 from pipelines.validate import validate_dataset
-from pipelines.website.feeds import Feed, atom_feed, fallback_updated
+from pipelines.website.feeds import (
+    ATOM,
+    XML_DECLARATION,
+    AtomWriter,
+    Feed,
+    atom_feed,
+    fallback_updated,
+)
+from pipelines.website.jsonld import absolute
+from pipelines.website.sitemap import NAMESPACE as SITEMAP
 from pipelines.website.sitemap import sitemaps
 
 A = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 SITE = "https://sample.example/"
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+INSTANCE = Instance(
+    "T",
+    "P",
+    True,
+    "D",
+    "en",
+    "CC-BY-4.0",
+    "CC BY",
+    "https://l.example",
+    "https://s.example",
+    "o/r",
+    "main",
+    1,
+    1,
+    10,
+    10,
+    10,
+    5,
+)
 
 
 def feeds_of(site: Path) -> list[Path]:
@@ -53,7 +85,8 @@ def check_atom(root: ET.Element) -> None:
             assert len(entry.findall(f"{A}{name}")) == 1, name
         assert RFC3339.fullmatch(entry.findtext(f"{A}updated") or "")
         assert entry.findtext(f"{A}author/{A}name")
-        assert entry.find(f"{A}link[@rel='alternate']").get("href").startswith(SITE)
+        link = entry.find(f"{A}link[@rel='alternate']")
+        assert link is not None and (link.get("href") or "").startswith(SITE)
         ids.append(entry.findtext(f"{A}id"))
     assert len(ids) == len(set(ids))
 
@@ -155,29 +188,7 @@ def test_a_big_sitemap_becomes_an_index(sample: Path, count: int, files: list[st
 @settings(max_examples=60, deadline=None)
 @given(title=st.text(min_size=1), pseudonym=st.text(min_size=1), text=st.text())
 def test_any_contributor_text_survives_a_feed(title: str, pseudonym: str, text: str) -> None:
-    import datetime as dt
-
-    from pipelines.records import Instance, Story
-
-    instance = Instance(
-        "T",
-        "P",
-        True,
-        "D",
-        "en",
-        "CC-BY-4.0",
-        "CC BY",
-        "https://l.example",
-        "https://s.example",
-        "o/r",
-        "main",
-        1,
-        1,
-        10,
-        10,
-        10,
-        5,
-    )
+    instance = INSTANCE
     story = Story(
         "2026-01-01-abcdef",
         "p",
@@ -209,3 +220,148 @@ def test_any_contributor_text_survives_a_feed(title: str, pseudonym: str, text: 
     assert (entry.findtext(f"{A}author/{A}name") or "") == xml_text(pseudonym)
     if text:
         assert (entry.findtext(f"{A}content") or "") == xml_text(text)
+
+
+def etree_feed(
+    feed: Feed,
+    instance: Instance,
+    provider_names: dict[str, str],
+    tag_names: dict[str, str],
+    empty_updated: dt.date,
+) -> bytes:
+    """The feed built with xml.etree, as the website wrote it before writing XML as text."""
+
+    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, tag, attrs)
+        if text is not None:
+            element.text = NOT_XML.sub("", text)
+        return element
+
+    def stamp(day: dt.date) -> str:
+        return f"{day.isoformat()}T00:00:00Z"
+
+    root = ET.Element("feed", {"xmlns": ATOM, "xml:lang": instance.language})
+    feed_url = absolute(instance, feed.save_as)
+    add(root, "id", feed_url)
+    add(root, "title", feed.title)
+    add(root, "subtitle", instance.description)
+    add(root, "updated", stamp(feed.stories[0].submitted if feed.stories else empty_updated))
+    author = add(root, "author")
+    add(author, "name", instance.title)
+    add(author, "uri", instance.site_url)
+    add(root, "link", rel="self", type="application/atom+xml", href=feed_url)
+    add(root, "link", rel="alternate", type="text/html", href=absolute(instance, feed.page))
+    add(root, "rights", f"{instance.licence_title} ({instance.licence_url})")
+    add(root, "generator", "Feedback Commons")
+    for story in feed.stories:
+        url = absolute(instance, f"stories/{story.id}/")
+        entry = add(root, "entry")
+        add(entry, "id", url)
+        add(entry, "title", story.title, type="text")
+        add(entry, "link", rel="alternate", type="text/html", href=url)
+        add(entry, "published", stamp(story.submitted))
+        add(entry, "updated", stamp(story.submitted))
+        add(add(entry, "author"), "name", story.author_pseudonym)
+        provider = provider_names.get(story.provider, story.provider)
+        summary = f"A story about {provider} by {story.author_pseudonym}, {story.author_role}."
+        add(entry, "summary", summary, type="text")
+        if story.story:
+            add(entry, "content", story.story, type="text")
+        for tag in sorted(set(story.good) | set(story.better)):
+            label = NOT_XML.sub("", tag_names.get(tag, tag))
+            add(entry, "category", term=tag, label=label, scheme=absolute(instance, "tags/"))
+    ET.indent(root)
+    return (XML_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
+
+
+def etree_sitemaps(addresses: list[str], instance: Instance, limit: int) -> dict[str, bytes]:
+    """The sitemap files built with xml.etree, as the website wrote them before."""
+
+    def document(root: ET.Element) -> bytes:
+        ET.indent(root)
+        return (XML_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
+
+    def urlset(part: list[str]) -> bytes:
+        root = ET.Element("urlset", {"xmlns": SITEMAP})
+        for address in part:
+            ET.SubElement(ET.SubElement(root, "url"), "loc").text = absolute(instance, address)
+        return document(root)
+
+    ordered = sorted(set(addresses), key=lambda a: (a != "", a))
+    if len(ordered) <= limit:
+        return {"sitemap.xml": urlset(ordered)}
+    files = {}
+    index = ET.Element("sitemapindex", {"xmlns": SITEMAP})
+    for number, start in enumerate(range(0, len(ordered), limit), start=1):
+        name = f"sitemaps/{number}.xml"
+        files[name] = urlset(ordered[start : start + limit])
+        ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = absolute(instance, name)
+    files["sitemap.xml"] = document(index)
+    return files
+
+
+# Text that exercises escaping: markup, quotes, whitespace XML keeps or turns into references,
+# characters XML cannot carry, and the empty string (an empty element).
+awkward_text = st.text(alphabet=st.sampled_from("a é<>&\"'\r\n\t\x01\x0b\ufffe"), max_size=12)
+
+
+@st.composite
+def feed_stories(draw: st.DrawFn) -> list[Story]:
+    stories = []
+    for number in range(draw(st.integers(0, 4))):
+        tags = st.lists(st.sampled_from(["food", "a&b", "booking"]), unique=True, max_size=2)
+        stories.append(
+            Story(
+                f"2026-01-0{number + 1}-abcdef",
+                draw(st.sampled_from(["p", "q&r"])),
+                draw(awkward_text),
+                "2025-12",
+                dt.date(2026, 1, 9 - number),
+                draw(awkward_text),
+                draw(awkward_text),
+                "published",
+                "CC-BY-4.0",
+                True,
+                "stories/2026/x.yaml",
+                story=draw(st.one_of(st.none(), awkward_text)),
+                good=tuple(draw(tags)),
+                better=tuple(draw(tags)),
+            )
+        )
+    return stories
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    stories=feed_stories(),
+    title=awkward_text,
+    language=awkward_text,
+    names=st.fixed_dictionaries({"p": awkward_text}),
+    labels=st.fixed_dictionaries({"food": awkward_text, "a&b": awkward_text}),
+)
+def test_feeds_are_byte_identical_to_xml_etree(
+    stories: list[Story],
+    title: str,
+    language: str,
+    names: dict[str, str],
+    labels: dict[str, str],
+) -> None:
+    instance = dataclasses.replace(
+        INSTANCE, language=language, description=title, site_url="https://s.example/a&b"
+    )
+    feed = Feed("feeds/all.atom.xml", title, "", stories)
+    expected = etree_feed(feed, instance, names, labels, dt.date(2026, 2, 1))
+    writer = AtomWriter(instance, names, labels, dt.date(2026, 2, 1))
+    # Twice from one writer: the second feed reuses the entries the first rendered.
+    assert writer.feed(feed) == expected
+    assert writer.feed(feed) == expected
+    assert atom_feed(feed, instance, names, labels, dt.date(2026, 2, 1)) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    addresses=st.lists(st.text(alphabet=st.sampled_from('ab/&<"\r'), max_size=6), max_size=7),
+    limit=st.integers(1, 4),
+)
+def test_sitemaps_are_byte_identical_to_xml_etree(addresses: list[str], limit: int) -> None:
+    assert sitemaps(addresses, INSTANCE, limit) == etree_sitemaps(addresses, INSTANCE, limit)

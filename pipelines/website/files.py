@@ -11,8 +11,8 @@ from pelican.generators import Generator
 from pipelines.website.feeds import (
     FEED_ENTRIES,
     GROUP_FEED_ENTRIES,
+    AtomWriter,
     Feed,
-    atom_feed,
     fallback_updated,
 )
 from pipelines.website.generator import (
@@ -26,11 +26,9 @@ from pipelines.website.sitemap import sitemaps
 
 log = logging.getLogger(__name__)
 
-# Written at build time from vl-convert's bundle of Vega, Vega-Lite and vega-embed; never
-# committed, never fetched from a CDN.
+# The charts stage's runtime script (pipelines.charts.vega_runtime): never committed, never
+# fetched from a CDN.
 VEGA_RUNTIME = "theme/js/vega.js"
-# What the bundle exposes: vega-embed, which themes/commons/static/js/charts.js calls.
-VEGA_SNIPPET = "window.vegaEmbed = vegaEmbed;"
 # Pages search engines should not list: the 404, tombstones and the search page.
 NOT_INDEXED = frozenset({"404.html", "tombstone.html", "search.html"})
 
@@ -65,22 +63,13 @@ def site_files(model: SiteModel, addresses: list[str]) -> dict[str, bytes]:
     instance = model.commons.instance
     provider_names = {p.id: p.name for p in model.providers.values()}
     tag_names = {t.id: t.name for t in model.tags.values()}
-    empty = fallback_updated(model.commons)
-    files = {
-        feed.save_as: atom_feed(feed, instance, provider_names, tag_names, empty)
-        for feed in feeds(model)
-    }
+    writer = AtomWriter(instance, provider_names, tag_names, fallback_updated(model.commons))
+    files = {feed.save_as: writer.feed(feed) for feed in feeds(model)}
     files.update(sitemaps(addresses, instance))
     for chart in model.charts.site:
         if chart.svg is not None and chart.svg_path is not None:
             files[chart.svg_path] = chart.svg.encode("utf-8")
     return files
-
-
-def vega_runtime() -> bytes:
-    import vl_convert
-
-    return vl_convert.javascript_bundle(VEGA_SNIPPET).encode("utf-8")
 
 
 class FilesGenerator(Generator):
@@ -96,7 +85,7 @@ class FilesGenerator(Generator):
         addresses += [page.url for page in self.context.get("pages", [])]
         output = Path(self.output_path)
         files = site_files(model, addresses)
-        files[VEGA_RUNTIME] = vega_runtime()
+        files[VEGA_RUNTIME] = model.charts.runtime.encode("utf-8")
         # As for pages: an unchanged file is hard-linked from the previous build, not written.
         previous_setting = self.settings.get(PREVIOUS_SETTING)
         previous = Path(previous_setting) if previous_setting else None
