@@ -70,7 +70,7 @@ def build_all(
     from pipelines.aggregate import aggregate_dataset
     from pipelines.charts import build_charts
     from pipelines.export import export_package
-    from pipelines.search import SearchError, build_search_index, search_records
+    from pipelines.search import SearchError, SearchIndexing
     from pipelines.validate import file_values, validate_dataset
 
     log.info("loading %s", data_dir.as_posix())
@@ -84,6 +84,9 @@ def build_all(
     aggregates = aggregate_dataset(commons)
     log.info("charting")
     charts = build_charts(commons, aggregates, cache_dir=cache_dir)
+    # Search needs the commons only: Pagefind indexes while the package and pages are made.
+    log.info("indexing the site for search, beside the next stages")
+    search = SearchIndexing(commons, output_dir.parent, output_dir if output_dir.is_dir() else None)
     try:
         with staged_dir(output_dir) as staging:
             log.info("exporting the data package")
@@ -107,15 +110,12 @@ def build_all(
                 data_release=data_release,
                 page_state=None if cache_dir is None else page_state_path(cache_dir, output_dir),
             )
-            log.info("indexing the site for search")
-            build_search_index(
-                staging,
-                search_records(commons),
-                commons.instance.language,
-                previous=output_dir if output_dir.is_dir() else None,
-            )
+            log.info("waiting for the search index")
+            search.finish(staging)
     except (WebsiteError, SearchError) as error:
         raise BuildFailed(str(error)) from error
+    finally:
+        search.close()
     result = BuildResult(
         output_dir, len(commons.stories), len(commons.providers), website.pages, validation.report
     )

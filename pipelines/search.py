@@ -262,18 +262,20 @@ class _Service:
         self.ready: deque[bytes] = deque()  # answers read but not yet returned
 
     def close(self) -> None:
-        if self.process.stdin is not None:
-            try:
-                self.process.stdin.close()
-            except OSError:
-                pass  # it has stopped already
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        """Stop it: once its answers are in, it has nothing left to do.
+
+        Not by closing its input and waiting for it to see the end: a process forked while
+        it runs (the build renders pages in forked processes meanwhile) holds that pipe open.
+        """
+        if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                try:
+                    pipe.close()
+                except OSError:
+                    pass  # a write it never read: it has stopped anyway
 
     def _write(self, payloads: Iterable[dict[str, Any]]) -> None:
         assert self.process.stdin is not None
@@ -469,6 +471,7 @@ def build_search_index(
     records: list[SearchRecord],
     language: str,
     previous: Path | None = None,
+    stop: threading.Event | None = None,
 ) -> SearchResult:
     """Index records into output_dir/pagefind/, one Pagefind index a shard, offline.
 
@@ -504,6 +507,8 @@ def build_search_index(
         word_files: list[tuple[str, bytes]] = []
 
         def index_then_write(index: Shard) -> Future[None]:
+            if stop is not None and stop.is_set():
+                raise SearchError("search indexing was stopped")
             files = _index_shard(executable, index, language)
             if index.path == WORDS_DIR:
                 word_files.extend(files)
@@ -544,3 +549,38 @@ def build_search_index(
         len(shards) - indexed,
     )
     return SearchResult(pages=len(records), shards=len(shards), indexed=indexed)
+
+
+class SearchIndexing:
+    """The search index built in a thread of its own while the rest of the site is built.
+
+    It needs the commons only, and Pagefind leaves cores idle to the single-threaded
+    stages (the data package, Pelican's own work, the disk): started after validation, it
+    overlaps them. It writes into a folder of its own beside the site: finish() waits for
+    it and moves the index into the site; close() stops it after the shards in hand and
+    removes that folder, whatever happened.
+    """
+
+    def __init__(self, commons: Commons, beside: Path, previous: Path | None = None) -> None:
+        beside.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=".search.", dir=beside))
+        self.stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+        self._future = self._pool.submit(self._index, commons, previous)
+
+    def _index(self, commons: Commons, previous: Path | None) -> SearchResult:
+        records = search_records(commons)
+        language = commons.instance.language
+        return build_search_index(self.folder, records, language, previous, self.stop)
+
+    def finish(self, site: Path) -> SearchResult:
+        """Wait for the index and move it into site/pagefind/ (raises its SearchError)."""
+        result = self._future.result()
+        if (self.folder / BUNDLE_DIR).exists():
+            (self.folder / BUNDLE_DIR).rename(site / BUNDLE_DIR)
+        return result
+
+    def close(self) -> None:
+        self.stop.set()
+        self._pool.shutdown(wait=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
