@@ -7,6 +7,7 @@ import gzip
 import json
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from pipelines.records import Commons
 from pipelines.search import (
     SHARD_RECORDS,
     SearchError,
+    SearchIndexing,
     SearchRecord,
     build_search_index,
     plan_shards,
@@ -444,3 +446,32 @@ def test_a_pagefind_that_writes_outside_its_folder_or_no_index_fails(
     assert str(raised.value) == message
     assert not (tmp_path / "site" / "pagefind").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pagefind", "site"]
+
+
+def test_indexing_beside_the_build_moves_its_index_in_or_leaves_nothing(
+    sample_commons: Commons, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    indexing = SearchIndexing(sample_commons, tmp_path)
+    try:
+        assert indexing.finish(site).pages == len(INDEXED)
+    finally:
+        indexing.close()
+    assert sorted(fragments(site)) == INDEXED
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+    # Closed unfinished, as when another stage fails: its folder goes too.
+    stopped = SearchIndexing(sample_commons, tmp_path)
+    stopped.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_a_stopped_index_starts_no_more_shards_and_leaves_nothing(
+    sample_records: list[SearchRecord], tmp_path: Path
+) -> None:
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(SearchError) as raised:
+        build_search_index(tmp_path, sample_records, "en-GB", stop=stop)
+    assert str(raised.value) == "search indexing was stopped"
+    assert not (tmp_path / "pagefind").exists()
