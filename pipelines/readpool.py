@@ -1,7 +1,7 @@
-"""Run a job over many files in chunks, on every core, with results in the order given.
+"""Read many record files on every core, with results in the order given.
 
-load.py reads record files through it: at 100,000 stories, reading, parsing and the checks
-that look at one file alone are most of a validation. Workers are forked (nothing is
+load.py reads record files through read_record_files: at 100,000 stories, reading, parsing
+and the checks that look at one file alone (load_dataset's derive) are most of a validation. Workers are forked (nothing is
 imported again, no code is pickled); each sends back one chunk's results as a single
 marshal string (plain values only: several times cheaper to receive than a pickle of the
 same values), so the parent's share of the work stays small.
@@ -10,13 +10,35 @@ same values), so the parent's share of the work stays small.
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
 import marshal
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from pipelines.package import Table
+from pipelines.parsecache import ParseCache
+from pipelines.recordfile import (
+    Packed,
+    Parsed,
+    ReadIssue,
+    RecordShape,
+    Row,
+    pack_parse,
+    read_record_file,
+    read_simple,
+    unpack_parse,
+)
+
+log = logging.getLogger(__name__)
+
 T = TypeVar("T")
+# What a later stage computes from record rows as written, file by file, while they are read
+# (on every core for a large commons): given one table's rows, one plain (marshal-able) value
+# per row. validate's per-file checks are one.
+Derive = Callable[[Table, list[Row]], list[Any]]
 
 Job = Callable[[Sequence[T]], list[Any]]
 
@@ -38,3 +60,85 @@ def map_chunks(job: Job[T], items: Sequence[T], chunk_size: int, minimum: int) -
     with multiprocessing.get_context("fork").Pool(cores) as pool:
         for packed in pool.imap(functools.partial(_marshalled, job), chunks):
             yield from marshal.loads(packed)
+
+
+# Above this many files, they are read on every core (see map_chunks): workers read and
+# parse chunks of files, compute derive's values, and send all back as plain values.
+PARALLEL_READ_MIN = 20000
+READ_CHUNK = 2000
+
+# A file's result from a worker: its sha256, its packed parse (None when it is not in the
+# simple subset, or reading it failed in the worker: the parent then reads it as any other)
+# and derive's value for its row.
+Read = tuple[bytes, Packed | None, Any]
+
+
+def _read_one(
+    path: str, shown: str, shape: RecordShape, max_bytes: int
+) -> tuple[bytes, tuple[Parsed | None, list[ReadIssue]] | None]:
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        simple = read_simple(raw, shown, shape, max_bytes)
+    except Exception:  # a file the simple reader trips on is read in full
+        log.debug("reading %s in full after the simple reader failed", shown, exc_info=True)
+        simple = None
+    return hashlib.sha256(raw).digest(), simple
+
+
+def _derived(derive: Derive | None, table: Table, rows: list[Row]) -> list[Any]:
+    """derive's values for rows, or None for each when it fails (the rules then work them out)."""
+    if derive is None or not rows:
+        return [None] * len(rows)
+    try:
+        return derive(table, rows)
+    except Exception:  # never lose a file to a failing derive
+        log.debug("derived values of %s were not computed here", table.name, exc_info=True)
+        return [None] * len(rows)
+
+
+def _read_chunk(
+    chunk: list[tuple[str, str]], shape: RecordShape, max_bytes: int, derive: Derive | None
+) -> list[Read]:
+    """Each file's sha256, packed simple parse and derived value (a worker's job)."""
+    read = [_read_one(path, shown, shape, max_bytes) for path, shown in chunk]
+    parsed_rows = [simple[0][0] for _digest, simple in read if simple and simple[0]]
+    values = iter(_derived(derive, shape.table, parsed_rows))
+    return [
+        (
+            digest,
+            None if simple is None else pack_parse(*simple),
+            next(values) if simple and simple[0] else None,
+        )
+        for digest, simple in read
+    ]
+
+
+def read_record_files(
+    listed: list[tuple[str, str]],
+    shape: RecordShape,
+    max_bytes: int,
+    cache: ParseCache | None,
+    derive: Derive | None = None,
+) -> Iterator[tuple[str, tuple[Parsed | None, list[ReadIssue]], bytes, Any]]:
+    """Each file's parse, sha256 and derived value, in the order given: read simply (on every
+    core when many), from the cache, or by libyaml."""
+    children = list(shape.children)
+    job = functools.partial(_read_chunk, shape=shape, max_bytes=max_bytes, derive=derive)
+    results = map_chunks(job, listed, READ_CHUNK, PARALLEL_READ_MIN)
+    for (path, shown), (digest, packed, value) in zip(listed, results, strict=True):
+        if packed is not None:
+            yield shown, unpack_parse(packed, shown), digest, value
+            continue
+        cached = cache.get(shown, digest) if cache is not None else None
+        if cached is not None:
+            result = unpack_parse(cached, shown)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+            result = read_record_file(raw, shown, shape.table, children, max_bytes, shape)
+            if cache is not None:
+                cache.put(shown, digest, pack_parse(*result))
+        parsed = result[0]
+        value = _derived(derive, shape.table, [parsed[0]])[0] if parsed else None
+        yield shown, result, digest, value

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import load
+from pipelines import load, readpool, recordfile
 from pipelines.load import Dataset, input_digest, load_dataset
 
 BROKEN = "id: 2026-03-02-brokn1\ntitle: [unclosed\n"
@@ -52,7 +52,7 @@ def test_the_simple_reader_gives_what_libyaml_gives(
     instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     simple = snapshot(load_dataset(instance))
-    monkeypatch.setattr(load, "parse_simple_yaml", lambda text: None)
+    monkeypatch.setattr(recordfile, "parse_simple_yaml", lambda text: None)
     assert snapshot(load_dataset(instance)) == simple
 
 
@@ -60,8 +60,8 @@ def test_reading_on_every_core_gives_the_same_dataset(
     instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serial = snapshot(load_dataset(instance))
-    monkeypatch.setattr(load, "PARALLEL_READ_MIN", 1)
-    monkeypatch.setattr(load, "READ_CHUNK", 3)
+    monkeypatch.setattr(readpool, "PARALLEL_READ_MIN", 1)
+    monkeypatch.setattr(readpool, "READ_CHUNK", 3)
     assert snapshot(load_dataset(instance)) == serial
 
 
@@ -138,7 +138,7 @@ def test_a_schema_change_makes_the_cache_stale(
     schema.write_text(
         schema.read_text(encoding="utf-8").replace('"Title"', '"Headline"', 1), encoding="utf-8"
     )
-    caplog.set_level(logging.INFO, logger="pipelines.load")
+    caplog.set_level(logging.INFO, logger="pipelines.parsecache")
     load_dataset(instance, cache_dir=cache)
     assert any(m.endswith("it is out of date") for m in caplog.messages)
 

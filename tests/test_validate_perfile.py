@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipelines import load
+from pipelines import readpool, recordfile
 from pipelines.load import Row, load_dataset
 from pipelines.package import Table
 from pipelines.problems import Problem
@@ -50,8 +50,8 @@ def report_of(data_dir: Path, **options: Any) -> tuple[list[Problem], list[Probl
 @pytest.fixture
 def on_every_core(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read through the worker pool even for a handful of files, three to a chunk."""
-    monkeypatch.setattr(load, "PARALLEL_READ_MIN", 1)
-    monkeypatch.setattr(load, "READ_CHUNK", 3)
+    monkeypatch.setattr(readpool, "PARALLEL_READ_MIN", 1)
+    monkeypatch.setattr(readpool, "READ_CHUNK", 3)
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -102,7 +102,7 @@ def test_a_file_the_simple_reader_trips_on_is_read_in_full(
     def tripping(text: str) -> None:
         raise RecursionError("a bug in the simple reader")
 
-    monkeypatch.setattr(load, "parse_simple_yaml", tripping)
+    monkeypatch.setattr(recordfile, "parse_simple_yaml", tripping)
     assert report_of(sample, derive=file_values) == expected
 
 

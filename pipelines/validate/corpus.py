@@ -97,7 +97,12 @@ def _blobs(data_dir: Path, revision: str, folder: str) -> dict[str, bytes] | Non
 
 def _code_fingerprint(package: SourcePackage, max_bytes: int) -> str:
     digest = hashlib.sha256(f"{CORPUS_FORMAT}\0{sys.version}\0{max_bytes}\0".encode())
-    for module in ("pipelines.load", "pipelines.yamlfile", "pipelines.validate.policy"):
+    for module in (
+        "pipelines.load",
+        "pipelines.recordfile",
+        "pipelines.yamlfile",
+        "pipelines.validate.policy",
+    ):
         digest.update(Path(sys.modules[module].__file__ or "").read_bytes())
     stories = package.table("stories")
     children = package.children("stories")

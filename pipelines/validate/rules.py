@@ -204,7 +204,8 @@ def duplicate_ids(ctx: Context) -> Iterator[Problem]:
             values: list[Any] = [typed.get(pk[0]) for typed in typed_rows]
         else:
             values = [tuple(map(typed.get, pk)) for typed in typed_rows]
-            values = [None if any(v is None for v in value) else value for value in values]
+            # `None in value`: one C loop per key, not a generator (ratings have 500,000)
+            values = [None if None in value else value for value in values]
         for value, location in zip(values, ctx.dataset.tables[table.name].locations, strict=False):
             if value is None:
                 continue
