@@ -8,6 +8,7 @@ its own small data to it in the browser. No per-page Altair call, so 2,000 provi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -76,6 +77,7 @@ def _number(value: float) -> str:
     return f"{value:.1f}"
 
 
+@functools.cache  # a few dozen months, named once each for 2,000 providers' trends
 def _month(value: str) -> str:
     import calendar
 
