@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,9 +61,13 @@ def build_all(
     stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
     inputs = None
     if stamp is not None:
-        inputs = InputListing.of(data_dir)
-        data_digest = stamp.data_digest_if_unchanged(inputs) or input_digest(data_dir)
-        previous = stamp.result_if_unchanged(stamp_key(data_digest, settings))
+        # Listing the output (every page's stat) takes as long as listing the data, and
+        # both spend most of it waiting on the kernel: the output is listed on a thread
+        # meanwhile, and given up as soon as the inputs turn out to have changed.
+        with OutputListing(output_dir) as output_listing:
+            inputs = InputListing.of(data_dir)
+            data_digest = stamp.data_digest_if_unchanged(inputs) or input_digest(data_dir)
+            previous = stamp.result_if_unchanged(stamp_key(data_digest, settings), output_listing)
         if previous is not None:
             log.info("nothing changed since the last build into %s", output_dir.as_posix())
             return previous
@@ -153,17 +158,26 @@ def stamp_key(data_digest: str, settings: Path) -> str:
     return digest.hexdigest()
 
 
-def _listing(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
+class ListingStopped(Exception):
+    """A listing was given up before it finished."""
+
+
+def _listing(
+    root: Path, skip: frozenset[str] = frozenset(), stop: threading.Event | None = None
+) -> tuple[str, int]:
     """A digest of every file under root with its size, inode, mtime and ctime; the newest ctime.
 
     Folders named in skip are left out wherever they are. A digest, not the listing, goes
     into the stamp: at 100,000 stories the listings ran to tens of MB of JSON to read back.
+    With stop, setting it ends the listing early with ListingStopped.
     """
     cut = len(str(root)) + 1
     found = []
     newest = 0
     folders = [str(root)]
     while folders:
+        if stop is not None and stop.is_set():
+            raise ListingStopped(root.as_posix())
         with os.scandir(folders.pop()) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
@@ -178,6 +192,39 @@ def _listing(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
                     )
     found.sort()
     return hashlib.sha256("".join(found).encode("utf-8", "surrogateescape")).hexdigest(), newest
+
+
+class OutputListing:
+    """The output folder's listing digest, taken on a thread from the moment it is entered.
+
+    digest() waits for it; leaving the with block without asking gives the listing up.
+    """
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self._stop = threading.Event()
+        self._result: str | None = None
+        self._thread = threading.Thread(target=self._run, name="output-listing", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            if self.output_dir.is_dir():
+                self._result = _listing(self.output_dir, stop=self._stop)[0]
+        except (ListingStopped, OSError):
+            self._result = None
+
+    def __enter__(self) -> OutputListing:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def digest(self) -> str | None:
+        """The digest, or None when the output folder is missing or could not be listed."""
+        self._thread.join()
+        return self._result
 
 
 # A file changed again within this long of being listed could keep the same mtime and ctime
@@ -227,13 +274,13 @@ class BuildStamp:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
 
-    def result_if_unchanged(self, key: str) -> BuildResult | None:
+    def result_if_unchanged(self, key: str, output: OutputListing) -> BuildResult | None:
         """The last build's result when its inputs equal key and its output is untouched."""
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
             if stored.get("format") != STAMP_FORMAT or stored.get("key") != key:
                 return None
-            if not self.output_dir.is_dir() or _listing(self.output_dir)[0] != stored["output"]:
+            if output.digest() != stored["output"]:
                 return None
             report = stored["report"]
             return BuildResult(

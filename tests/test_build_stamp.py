@@ -1,0 +1,78 @@
+"""The build stamp: a rebuild with nothing changed does nothing, unless the output was touched."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines import build
+from pipelines.build import OutputListing, build_all
+from pipelines.demo_data import write_demo_data
+from tests.conftest import DATA, SETTINGS
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    root = tmp_path_factory.mktemp("stamp")
+    data, output, cache = root / "data", root / "output", root / "cache"
+    write_demo_data(data, stories=30, providers=3, seed=5, source=DATA)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    return data, output, cache
+
+
+@pytest.mark.parametrize(
+    "touch",
+    [
+        pytest.param(lambda page: page.write_bytes(b"<p>edited by hand</p>"), id="edited"),
+        pytest.param(lambda page: page.unlink(), id="deleted"),
+        pytest.param(lambda page: page.rename(page.with_name("moved.html")), id="moved"),
+    ],
+)
+def test_a_page_touched_since_the_last_build_is_put_back_with_nothing_else_changed(
+    built: tuple[Path, Path, Path], tmp_path: Path, touch: object
+) -> None:
+    data, output, cache = built
+    copy, copy_cache = tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(output, copy)
+    shutil.copytree(cache, copy_cache)
+    # The stamp is kept per output folder: point this copy's at the copy.
+    stamp = build.BuildStamp.at(cache, output).path
+    (copy_cache / build.BuildStamp.at(copy_cache, copy).path.name).write_bytes(stamp.read_bytes())
+    page = copy / "about" / "index.html"
+    original = page.read_bytes()
+    assert callable(touch)
+    touch(page)
+
+    build_all(data, copy, SETTINGS, cache_dir=copy_cache)
+
+    assert page.read_bytes() == original
+    assert not (copy / "about" / "moved.html").exists()
+
+
+def test_the_output_listing_is_given_up_when_not_asked_for(
+    built: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, output, _ = built
+    stopped: list[str] = []
+    listing = build._listing
+
+    def slow_listing(root: Path, skip: frozenset[str] = frozenset(), stop=None):  # type: ignore[no-untyped-def]
+        assert stop is not None
+        stop.wait(10)
+        try:
+            return listing(root, skip, stop)
+        except build.ListingStopped:
+            stopped.append(root.name)
+            raise
+
+    monkeypatch.setattr(build, "_listing", slow_listing)
+    with OutputListing(output):
+        pass
+    assert stopped == ["output"]
+
+
+def test_the_output_listing_of_a_missing_folder_is_none(tmp_path: Path) -> None:
+    with OutputListing(tmp_path / "missing") as listing:
+        assert listing.digest() is None
