@@ -633,3 +633,18 @@ def test_constraints_are_listed_in_plain_words() -> None:
         "constraints": {"required": True, "minimum": 1, "maximum": 5, "enum": [1, 2]},
     }
     assert constraint_words(field) == ("required", "one of: 1, 2", "at least 1", "at most 5")
+
+
+def test_an_empty_moderation_log_exports_with_its_columns(tmp_path: Path) -> None:
+    data = make_instance(tmp_path / "data")
+    log = data / "moderation.csv"
+    log.write_text(log.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    for story in data.glob("stories/*/*.yaml"):
+        if "status: withdrawn" in story.read_text(encoding="utf-8"):
+            story.unlink()  # a withdrawal needs its moderation entry
+    out = export(data, tmp_path / "out")
+    assert read_csv(out / "moderation.csv") == []
+    assert (
+        pq.read_table(out / "parquet/moderation.parquet").schema.field("schema_version").type
+        == "string"
+    )

@@ -353,7 +353,8 @@ def moderation_tables(
         {**log_table.schema, "fields": [*log_table.fields, version_field]},
         log_table.licence,
         log_table.data.append_column(
-            "schema_version", pa.array([provenance.schema_version] * log_table.data.num_rows)
+            "schema_version",
+            pa.array([provenance.schema_version] * log_table.data.num_rows, pa.string()),
         ),
         log_table.source,
     )
