@@ -554,9 +554,8 @@ def build_search_index(
 class SearchIndexing:
     """The search index built in a thread of its own while the rest of the site is built.
 
-    It needs the commons only, and Pagefind leaves cores idle to the single-threaded
-    stages (the data package, Pelican's own work, the disk): started after validation, it
-    overlaps them. It writes into a folder of its own beside the site: finish() waits for
+    It needs the valid commons only, so the build starts it before the data package and
+    the pages, whose single-threaded parts and disk writes leave a core idle for it. It writes into a folder of its own beside the site: finish() waits for
     it and moves the index into the site; close() stops it after the shards in hand and
     removes that folder, whatever happened.
     """
