@@ -14,6 +14,12 @@ from pipelines.records import Commons
 from pipelines.validate import validate_dataset
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One chart cache for the module: vl-convert bundles the runtime script once, not per test."""
+    return tmp_path_factory.mktemp("chart-cache")
+
+
 @pytest.fixture
 def commons(sample: Path) -> Commons:
     found = validate_dataset(load_dataset(sample)).commons
@@ -22,12 +28,17 @@ def commons(sample: Path) -> Commons:
 
 
 def test_each_kind_of_chart_is_specified_once(
-    commons: Commons, monkeypatch: pytest.MonkeyPatch
+    cache: Path, commons: Commons, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
     real = charts.template_specs
-    monkeypatch.setattr(charts, "template_specs", lambda: calls.append(1) or real())
-    built = build_charts(commons, aggregate_dataset(commons))
+
+    def counted() -> dict[str, dict[str, object]]:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(charts, "template_specs", counted)
+    built = build_charts(commons, aggregate_dataset(commons), cache)
     assert calls == [1]
     assert sorted(built.specs) == sorted(KINDS)
     for spec in built.specs.values():
@@ -36,8 +47,8 @@ def test_each_kind_of_chart_is_specified_once(
         assert "http" not in json.dumps(spec)
 
 
-def test_provider_charts_bind_small_data_with_a_table(commons: Commons) -> None:
-    built = build_charts(commons, aggregate_dataset(commons))
+def test_provider_charts_bind_small_data_with_a_table(cache: Path, commons: Commons) -> None:
+    built = build_charts(commons, aggregate_dataset(commons), cache)
     assert [c.kind for c in built.providers["brook-surgery"]] == [
         "distribution",
         "dimensions",
@@ -59,20 +70,20 @@ def test_provider_charts_bind_small_data_with_a_table(commons: Commons) -> None:
     assert [row[0] for row in trend.table.rows] == ["December 2025", "January 2026"]
 
 
-def test_no_charts_below_the_minimum_number_of_ratings(commons: Commons) -> None:
-    built = build_charts(commons, aggregate_dataset(commons))
+def test_no_charts_below_the_minimum_number_of_ratings(cache: Path, commons: Commons) -> None:
+    built = build_charts(commons, aggregate_dataset(commons), cache)
     assert built.providers["town-library"] == ()
     strict = dataclasses.replace(
         commons, instance=dataclasses.replace(commons.instance, min_ratings=10)
     )
-    strict_charts = build_charts(strict, aggregate_dataset(strict))
+    strict_charts = build_charts(strict, aggregate_dataset(strict), cache)
     assert all(c == () for c in strict_charts.providers.values())
     # Counting stories shared is not a rating: the site-wide chart stays.
     assert [c.kind for c in strict_charts.site] == ["site-trend"]
 
 
-def test_site_trend(commons: Commons) -> None:
-    (site,) = build_charts(commons, aggregate_dataset(commons)).site
+def test_site_trend(cache: Path, commons: Commons) -> None:
+    (site,) = build_charts(commons, aggregate_dataset(commons), cache).site
     assert site.table.rows == (
         ("January 2026", "3"),
         ("February 2026", "2"),
@@ -83,7 +94,7 @@ def test_site_trend(commons: Commons) -> None:
 
 
 def test_site_charts_are_drawn_once_and_cached(
-    commons: Commons, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cache: Path, commons: Commons, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import vl_convert
 
@@ -95,7 +106,9 @@ def test_site_charts_are_drawn_once_and_cached(
     assert len(list((tmp_path / "charts").glob("*.svg"))) == 1
     # Provider charts are never drawn at build time.
     assert all(
-        c.svg is None for cs in build_charts(commons, aggregates).providers.values() for c in cs
+        c.svg is None
+        for cs in build_charts(commons, aggregates, cache).providers.values()
+        for c in cs
     )
 
     def refuse(spec: object) -> str:
@@ -104,3 +117,15 @@ def test_site_charts_are_drawn_once_and_cached(
     monkeypatch.setattr(vl_convert, "vegalite_to_svg", refuse)
     (again,) = build_charts(commons, aggregates, cache_dir=tmp_path).site
     assert again.svg == first.svg
+
+
+def test_the_runtime_script_is_bundled_once_per_vl_convert_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vl_convert
+
+    first = charts.vega_runtime(tmp_path)
+    assert "window.vegaEmbed=" in first  # what themes/commons/static/js/charts.js calls
+    monkeypatch.setattr(vl_convert, "javascript_bundle", lambda _: pytest.fail("bundled again"))
+    assert charts.vega_runtime(tmp_path) == first
+    assert [p.name[:5] for p in (tmp_path / "charts").iterdir()] == ["vega-"]
