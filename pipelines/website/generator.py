@@ -60,6 +60,10 @@ def module_digest(name: str) -> str:
     return known
 
 
+# Values whose repr is their whole content, unambiguously (strings quoted and escaped).
+_BY_REPR = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime})
+
+
 class Unkeyable(TypeError):
     """A context value whose content a key cannot cover: the page is always rendered."""
 
@@ -76,37 +80,45 @@ class InputKeys:
     def __init__(self, shared: str) -> None:
         self.shared = shared
         self._memo: dict[int, tuple[object, str]] = {}
+        # Per dataclass type: its fields' names, and whether its repr spells them all out.
+        self._types: dict[type, tuple[tuple[str, ...], bool]] = {}
 
     def token(self, value: Any) -> str:
         kind = type(value)
-        if kind is str:
+        if kind in _BY_REPR:
             return repr(value)
         if kind is list or kind is tuple:
             return "[" + ",".join([self.token(v) for v in value]) + "]"
+        known = self._memo.get(id(value))
+        if known is not None:
+            return known[1]
         if kind is Markup:
             return "M" + repr(str(value))
-        if value is None or kind is int or kind is float or kind is bool or kind is dt.date:
-            return repr(value)
         if kind is dict:
             return (
                 "{" + ",".join([f"{self.token(k)}:{self.token(v)}" for k, v in value.items()]) + "}"
             )
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            known = self._memo.get(id(value))
-            if known is not None:
-                return known[1]
-            fields = ",".join(
-                [self.token(getattr(value, f.name)) for f in dataclasses.fields(value)]
-            )
+            shape = self._types.get(kind)
+            if shape is None:
+                fields = dataclasses.fields(value)
+                # A record's fields are plain values, whose repr is their content.
+                plain = kind.__module__ == "pipelines.records" and all(f.repr for f in fields)
+                shape = self._types[kind] = (tuple(f.name for f in fields), plain)
+            names, plain = shape
+            if plain:
+                spelled = repr(value)
+            else:
+                spelled = ",".join([self.token(getattr(value, name)) for name in names])
             module = kind.__module__
-            text = f"{module}.{kind.__qualname__}@{module_digest(module)}({fields})"
+            text = f"{module}.{kind.__qualname__}@{module_digest(module)}({spelled})"
             digest = (
                 "#"
                 + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
             )
             self._memo[id(value)] = (value, digest)
             return digest
-        if kind is dt.datetime or isinstance(value, numbers.Number):  # numpy's numbers too
+        if isinstance(value, numbers.Number):  # numpy's numbers too
             return f"{kind.__qualname__}:{value!r}"
         raise Unkeyable(f"{kind.__module__}.{kind.__qualname__}")
 
