@@ -120,7 +120,7 @@ CHANGES = ("planned", "made")
 
 
 class _Codes:
-    """Codes names as they come; finish() renumbers them: first's names in order, the rest sorted."""
+    """Codes names as they come; finish() renumbers them: first's in order, the rest sorted."""
 
     def __init__(self, first: Iterable[str] = ()) -> None:
         self.codes: dict[str, int] = {name: code for code, name in enumerate(dict.fromkeys(first))}
@@ -220,7 +220,7 @@ def _ints(values: list[int]) -> np.ndarray:
 
 
 def _counts(groups: np.ndarray, values: np.ndarray, size: int, width: int) -> np.ndarray:
-    """Rows per (group, value) as a size x width matrix; groups or values outside it are left out."""
+    """Rows per (group, value) as a size x width matrix, leaving out those outside it."""
     keep = (groups >= 0) & (values >= 0) & (values < width)
     cells = np.bincount(groups[keep] * width + values[keep], minlength=size * width)
     return cells.reshape(size, width)

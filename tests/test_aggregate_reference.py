@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import statistics
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,8 +31,12 @@ from pipelines.validate import validate_dataset
 from tests.conftest import DATA, SAMPLE, make_instance
 
 
-def reference_summary(commons: Commons, member: Callable[[str], bool]) -> Summary:
-    """One group's Summary, story by story: member(provider id) says who is in the group."""
+def reference_summary(commons: Commons, members: set[str] | None) -> Summary:
+    """The Summary of the members' stories (None: everyone's), worked out story by story."""
+
+    def member(provider: str) -> bool:
+        return members is None or provider in members
+
     min_ratings = commons.instance.min_ratings
     mine = [s for s in commons.stories if member(s.provider)]
     published = [s for s in mine if s.published]
@@ -103,17 +106,14 @@ def reference_aggregates(commons: Commons) -> Aggregates:
     area_of = {p.id: p.area for p in commons.providers}
     published = [s for s in commons.stories if s.published]
     return Aggregates(
-        site=reference_summary(commons, lambda _: True),
-        providers={
-            p.id: reference_summary(commons, lambda other, p=p.id: other == p)  # type: ignore[misc]
-            for p in commons.providers
-        },
+        site=reference_summary(commons, None),
+        providers={p.id: reference_summary(commons, {p.id}) for p in commons.providers},
         kinds={
-            k.id: reference_summary(commons, lambda p, k=k.id: kind_of.get(p) == k)  # type: ignore[misc]
+            k.id: reference_summary(commons, {p for p, kind in kind_of.items() if kind == k.id})
             for k in commons.kinds
         },
         areas={
-            a.id: reference_summary(commons, lambda p, a=a.id: area_of.get(p) == a)  # type: ignore[misc]
+            a.id: reference_summary(commons, {p for p, area in area_of.items() if area == a.id})
             for a in commons.areas
         },
         tags={
