@@ -85,6 +85,10 @@ def build_all(
     if validation.report.errors or validation.commons is None:
         raise BuildFailed(f"{len(validation.report.errors)} errors in the data", validation.report)
     commons = validation.commons
+    # The rows as read, with every field's location, are done with once the commons is
+    # built: at 100,000 stories, letting them go lowers the build's peak by hundreds of MB.
+    package, data_digest = dataset.package, dataset.digest
+    del dataset
     log.info("aggregating")
     aggregates = aggregate_dataset(commons)
     log.info("charting")
@@ -100,7 +104,7 @@ def build_all(
                 data_dir,
                 staging / "data",
                 previous=output_dir / "data",
-                data_digest=dataset.digest,
+                data_digest=data_digest,
                 cache_dir=cache_dir,
             )
             log.info("rendering the site")
@@ -110,7 +114,7 @@ def build_all(
                 staging,
                 settings,
                 charts=charts,
-                package=dataset.package,
+                package=package,
                 previous=output_dir if output_dir.is_dir() else None,
                 data_release=data_release,
                 page_state=None if cache_dir is None else page_state_path(cache_dir, output_dir),
@@ -125,7 +129,7 @@ def build_all(
         output_dir, len(commons.stories), len(commons.providers), website.pages, validation.report
     )
     if stamp is not None:
-        stamp.record(stamp_key(dataset.digest, settings), result, inputs, dataset.digest)
+        stamp.record(stamp_key(data_digest, settings), result, inputs, data_digest)
     return result
 
 
