@@ -86,7 +86,7 @@ def build_all(
         raise BuildFailed(f"{len(validation.report.errors)} errors in the data", validation.report)
     commons = validation.commons
     # The rows as read, with every field's location, are done with once the commons is
-    # built: at 100,000 stories, letting them go lowers the build's peak by hundreds of MB.
+    # built: the later stages reuse their memory rather than add to the build's peak.
     package, data_digest = dataset.package, dataset.digest
     del dataset
     log.info("aggregating")
