@@ -1,4 +1,4 @@
-"""Aggregate the commons with numpy: ratings, distributions, trends, responses and tags."""
+"""Aggregate the commons with pandas: ratings, distributions, trends, responses and tags."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from pipelines.records import Commons
 
@@ -222,8 +223,9 @@ def _ints(values: list[int]) -> np.ndarray:
 def _counts(groups: np.ndarray, values: np.ndarray, size: int, width: int) -> np.ndarray:
     """Rows per (group, value) as a size x width matrix, leaving out those outside it."""
     keep = (groups >= 0) & (values >= 0) & (values < width)
-    cells = np.bincount(groups[keep] * width + values[keep], minlength=size * width)
-    return cells.reshape(size, width)
+    cells = pd.Series(groups[keep] * width + values[keep], dtype="int64")
+    counts = cells.value_counts(sort=False).reindex(range(size * width), fill_value=0)
+    return counts.to_numpy(dtype=np.int64).reshape(size, width)
 
 
 def _means(
@@ -234,9 +236,16 @@ def _means(
     Sums of whole scores are exact in float64, so each mean is the correctly rounded quotient.
     """
     keep = (groups >= 0) & (values >= 0)
-    cells = groups[keep] * width + values[keep]
-    sums = np.bincount(cells, weights=scores[keep].astype(np.float64), minlength=size * width)
-    counts = np.bincount(cells, minlength=size * width)
+    frame = pd.DataFrame(
+        {"cell": groups[keep] * width + values[keep], "score": scores[keep].astype(np.float64)}
+    )
+    totals = (
+        frame.groupby("cell", sort=False)["score"]
+        .agg(["sum", "count"])
+        .reindex(range(size * width), fill_value=0)
+    )
+    sums = totals["sum"].to_numpy(dtype=np.float64)
+    counts = totals["count"].to_numpy(dtype=np.int64)
     with np.errstate(invalid="ignore"):  # 0 / 0 where a group has no scores; never shown
         means = sums / counts
     return means.reshape(size, width).tolist(), counts.reshape(size, width).tolist()
@@ -245,17 +254,9 @@ def _means(
 def _medians(groups: np.ndarray, values: np.ndarray, size: int) -> list[float | None]:
     """The median of each group's values (the mean of the middle two when even); None if empty."""
     keep = groups >= 0
-    groups, values = groups[keep], values[keep]
-    if not len(values):
-        return [None] * size
-    ordered = values[np.lexsort((values, groups))].astype(np.float64)
-    counts = np.bincount(groups, minlength=size)
-    starts = np.cumsum(counts) - counts
-    last = len(ordered) - 1
-    low = ordered[np.minimum(starts + (counts - 1) // 2, last)]
-    high = ordered[np.minimum(starts + counts // 2, last)]
-    middles = ((low + high) / 2).tolist()
-    return [m if n else None for m, n in zip(middles, counts.tolist(), strict=True)]
+    frame = pd.DataFrame({"group": groups[keep], "value": values[keep].astype(np.float64)})
+    medians = frame.groupby("group", sort=False)["value"].median().reindex(range(size))
+    return [None if pd.isna(m) else float(m) for m in medians.tolist()]
 
 
 def _summaries(
