@@ -32,4 +32,3 @@ def test_only_keeps_the_stored_rows_of_steps_not_measured_again(
     assert rows[2].startswith("| export | export of the data package | 9.0 | 9.0 |")
     assert "| abc1234 |" in rows[2]
     assert "| def5678+ |" in rows[3]
-
