@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 WORK = ROOT / "bench" / "data"
-WROTE = re.compile(r"wrote (\d+) of (\d+) data pages")
+WROTE = re.compile(r"(?:rendered (\d+), )?wrote (\d+) of (\d+) (?:data )?pages")
 # A command that times one stage of its own work says so; that figure is the step's time.
 STAGE = re.compile(r"stage seconds: ([0-9.]+)")
 # `feedback export` logs how long loading and validating took, and the export itself.
@@ -102,9 +102,16 @@ def run_step(step: Step, command: list[str], cwd: Path, runs: int, before: objec
         step.seconds.append(float(stage.group(1) if stage else result["seconds"]))  # type: ignore[arg-type]
         step.peak_mb.append(float(result["peak_mb"]))  # type: ignore[arg-type]
         step.cpu_seconds.append(float(result["cpu_seconds"]))  # type: ignore[arg-type]
-        found = WROTE.search(str(result["stderr"]))
-        if found:
-            step.note = f"rewrote {found.group(1)} of {found.group(2)} data pages"
+        step.note = pages_note(str(result["stderr"])) or step.note
+
+
+def pages_note(log: str) -> str:
+    """What a build's log says it rendered and wrote, for the step's note; "" if it says nothing."""
+    found = WROTE.search(log)
+    if not found:
+        return ""
+    rendered = f"rendered {found.group(1)}, " if found.group(1) else ""
+    return f"{rendered}wrote {found.group(2)} of {found.group(3)} pages"
 
 
 def add_story(data: Path, number: int) -> str:
@@ -362,9 +369,11 @@ def measure_baseline(args: argparse.Namespace, data: Path, work: Path) -> Step:
 
 
 def merged(kept: list[Step], measured: list[Step]) -> list[Step]:
-    """The stored steps not measured again, then the ones measured now."""
+    """The stored steps not measured again and the ones measured now, in the bench's order."""
     names = {step.name for step in measured}
-    return [step for step in kept if step.name not in names] + measured
+    steps = [step for step in kept if step.name not in names] + measured
+    order = {name: index for index, name in enumerate((*STEPS[:-1], "export-stage", STEPS[-1]))}
+    return sorted(steps, key=lambda step: order.get(step.name, len(order)))
 
 
 def stored_steps(stories: int) -> list[Step]:

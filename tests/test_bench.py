@@ -15,6 +15,7 @@ def test_only_keeps_the_stored_rows_of_steps_not_measured_again(
 ) -> None:
     stored = bench.Step("export", "export of the data package", seconds=[9.0], commit="abc1234")
     stale = bench.Step("validate-cold", "full validation", seconds=[99.0], commit="abc1234")
+    # Stored out of the bench's order, as an earlier run with --only left them.
     (tmp_path / "bench-40.json").write_text(
         json.dumps({"args": {"stories": 40}, "steps": [vars(stored), vars(stale)]}),
         encoding="utf-8",
@@ -25,10 +26,28 @@ def test_only_keeps_the_stored_rows_of_steps_not_measured_again(
     steps = bench.merged(bench.stored_steps(40), [fresh])
 
     assert [(s.name, s.seconds, s.commit, s.stories) for s in steps] == [
-        ("export", [9.0], "abc1234", 0),
         ("validate-cold", [4.0], "def5678+", 0),
+        ("export", [9.0], "abc1234", 0),
     ]
     rows = bench.table(steps)
-    assert rows[2].startswith("| export | export of the data package | 9.0 | 9.0 |")
-    assert "| abc1234 |" in rows[2]
-    assert "| def5678+ |" in rows[3]
+    assert rows[3].startswith("| export | export of the data package | 9.0 | 9.0 |")
+    assert "| abc1234 |" in rows[3]
+    assert "| def5678+ |" in rows[2]
+
+
+@pytest.mark.parametrize(
+    ("log", "note"),
+    [
+        (
+            "rendered 273, wrote 273 of 12370 pages (the rest were unchanged) in 3.1 s",
+            "rendered 273, wrote 273 of 12370 pages",
+        ),
+        ("wrote 1188 of 123486 data pages (the rest were unchanged)", "wrote 1188 of 123486 pages"),
+    ],
+)
+def test_a_build_step_notes_the_pages_it_rendered_and_wrote(log: str, note: str) -> None:
+    assert bench.pages_note(log) == note
+
+
+def test_a_log_without_pages_leaves_no_note() -> None:
+    assert bench.pages_note("validated 40 files") == ""
