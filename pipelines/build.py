@@ -66,9 +66,14 @@ def build_all(
         # meanwhile, and given up as soon as the inputs turn out to have changed.
         with OutputListing(output_dir) as output_listing:
             inputs = InputListing.of(data_dir)
-            data_digest = stamp.data_digest_if_unchanged(inputs) or input_digest(data_dir)
+            trusted = stamp.data_digest_if_unchanged(inputs)
+            data_digest = trusted or input_digest(data_dir)
             previous = stamp.result_if_unchanged(stamp_key(data_digest, settings), output_listing)
         if previous is not None:
+            if trusted is None and inputs.settled:
+                # The last build's data was still being written when it listed it, so
+                # every file was hashed now: keep this listing, and the next build won't.
+                stamp.remember_inputs(inputs)
             log.info("nothing changed since the last build into %s", output_dir.as_posix())
             return previous
     # Imported only for a build that runs: pandas and Altair take seconds to import.
@@ -302,6 +307,24 @@ class BuildStamp:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
 
+    def remember_inputs(self, inputs: InputListing) -> None:
+        """Keep inputs as the listing of the data the recorded build read (the same bytes)."""
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            stored["inputs"] = inputs.files
+            self._write(stored)
+        except (OSError, ValueError, TypeError) as error:
+            log.debug("not updating the build stamp %s: %s", self.path.as_posix(), error)
+
+    def _write(self, stored: dict[str, Any]) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            temporary.write_text(json.dumps(stored, sort_keys=True), encoding="utf-8")
+            temporary.replace(self.path)
+        except OSError as error:
+            log.warning("could not write the build stamp %s: %s", self.path.as_posix(), error)
+
     def record(
         self, key: str, result: BuildResult, inputs: InputListing | None, data_digest: str
     ) -> None:
@@ -321,10 +344,4 @@ class BuildStamp:
             },
             "output": _listing(self.output_dir)[0],
         }
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            temporary.write_text(json.dumps(stored, sort_keys=True), encoding="utf-8")
-            temporary.replace(self.path)
-        except OSError as error:
-            log.warning("could not write the build stamp %s: %s", self.path.as_posix(), error)
+        self._write(stored)

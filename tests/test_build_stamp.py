@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -76,3 +77,33 @@ def test_the_output_listing_is_given_up_when_not_asked_for(
 def test_the_output_listing_of_a_missing_folder_is_none(tmp_path: Path) -> None:
     with OutputListing(tmp_path / "missing") as listing:
         assert listing.digest() is None
+
+
+def test_data_hashed_on_a_rebuild_with_nothing_changed_is_trusted_by_stat_after(
+    built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(built[0], data)
+    monkeypatch.setattr(build, "SETTLED_NS", 0)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    stamp = build.BuildStamp.at(cache, output).path
+    stored = json.loads(stamp.read_text(encoding="utf-8"))
+    stored["inputs"] = None  # as a build leaves it when the data was written just before
+    stamp.write_text(json.dumps(stored), encoding="utf-8")
+    hashed: list[Path] = []
+    digest = build.input_digest
+    monkeypatch.setattr(build, "input_digest", lambda d: hashed.append(d) or digest(d))
+    before = stats(output)
+
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+
+    assert (hashed, stats(output)) == ([data], before)
+
+
+def stats(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
