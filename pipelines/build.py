@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -274,20 +275,20 @@ class BuildStamp:
         This spares hashing every data file (as git's index spares git): a file whose size,
         inode, mtime and ctime are all unchanged has not been written since.
         """
+        stored = self.stored
         try:
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
-            if stored.get("format") != STAMP_FORMAT or stored.get("inputs") != inputs.files:
+            if stored is None or stored.get("inputs") != inputs.files:
                 return None
             return str(stored["data_digest"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (KeyError, TypeError) as error:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
 
     def result_if_unchanged(self, key: str, output: OutputListing) -> BuildResult | None:
         """The last build's result when its inputs equal key and its output is untouched."""
+        stored = self.stored
         try:
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
-            if stored.get("format") != STAMP_FORMAT or stored.get("key") != key:
+            if stored is None or stored.get("key") != key:
                 return None
             if output.digest() != stored["output"]:
                 return None
@@ -303,18 +304,26 @@ class BuildStamp:
                     (Problem(**p) for p in report["accepted"]),
                 ),
             )
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError) as error:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
 
     def remember_inputs(self, inputs: InputListing) -> None:
         """Keep inputs as the listing of the data the recorded build read (the same bytes)."""
+        if self.stored is not None:
+            self._write({**self.stored, "inputs": inputs.files})
+
+    @functools.cached_property
+    def stored(self) -> dict[str, Any] | None:
+        """The stamp as the last build wrote it, read once; None if missing, old or unreadable."""
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
-            stored["inputs"] = inputs.files
-            self._write(stored)
-        except (OSError, ValueError, TypeError) as error:
-            log.debug("not updating the build stamp %s: %s", self.path.as_posix(), error)
+        except (OSError, ValueError) as error:
+            log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
+            return None
+        if not isinstance(stored, dict) or stored.get("format") != STAMP_FORMAT:
+            return None
+        return stored
 
     def _write(self, stored: dict[str, Any]) -> None:
         try:
