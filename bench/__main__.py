@@ -18,6 +18,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,11 +243,7 @@ def run(args: argparse.Namespace) -> list[Step]:
         save(args, merged(kept, steps))
 
     def clean(*names: str) -> object:
-        def before(_number: int) -> None:
-            for name in names:
-                shutil.rmtree(work / name, ignore_errors=True)
-
-        return before
+        return removing(work, *names)
 
     validate = feedback("validate", "--quiet", "--data", "data")
     build = feedback("build", "--data", "data", "--output", "output")
@@ -307,6 +304,16 @@ def run(args: argparse.Namespace) -> list[Step]:
     return steps
 
 
+def removing(work: Path, *names: str) -> Callable[[int], None]:
+    """A before-run step that removes these folders of the workspace."""
+
+    def before(_number: int) -> None:
+        for name in names:
+            shutil.rmtree(work / name, ignore_errors=True)
+
+    return before
+
+
 def measure_since(data: Path, work: Path, runs: int) -> Step:
     step = Step("validate-since", "`feedback validate --since` with one new committed story")
     if not has_option("validate", "--since", work):
@@ -334,11 +341,12 @@ def measure_export(work: Path, runs: int) -> Step:
         step.skipped = "feedback export does not exist in this checkout"
         return step
 
-    def clean_export(_number: int) -> None:
-        shutil.rmtree(work / "export", ignore_errors=True)
-
     run_step(
-        step, feedback("export", "--data", "data", "--output", "export"), work, runs, clean_export
+        step,
+        feedback("export", "--data", "data", "--output", "export"),
+        work,
+        runs,
+        removing(work, "export"),
     )
     return step
 
