@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.isolated import in_child
 from pipelines.load import input_digest, load_dataset
+from pipelines.package import SourcePackage
 from pipelines.problems import Problem, Report
+from pipelines.records import Commons
 from pipelines.staging import staged_dir
 from pipelines.versions import add_library_versions
 from pipelines.website import WebsiteError, build_website, page_state_path, source_folders
@@ -82,19 +85,12 @@ def build_all(
     from pipelines.charts import build_charts
     from pipelines.export import export_package
     from pipelines.search import SearchError, SearchIndexing
-    from pipelines.validate import file_values, validate_dataset
 
-    log.info("loading %s", data_dir.as_posix())
-    dataset = load_dataset(data_dir, cache_dir=cache_dir, derive=file_values)
-    log.info("validating %d files", len(dataset.files))
-    validation = validate_dataset(dataset)
-    if validation.report.errors or validation.commons is None:
-        raise BuildFailed(f"{len(validation.report.errors)} errors in the data", validation.report)
-    commons = validation.commons
-    # The rows as read, with every field's location, are done with once the commons is
-    # built: the later stages reuse their memory rather than add to the build's peak.
-    package, data_digest = dataset.package, dataset.digest
-    del dataset
+    # In a child process: its memory, most of a build's, goes back to the system after it.
+    checked = in_child(load_and_validate, data_dir, cache_dir)
+    if checked.commons is None:
+        raise BuildFailed(f"{len(checked.report.errors)} errors in the data", checked.report)
+    commons, package, data_digest = checked.commons, checked.package, checked.data_digest
     log.info("aggregating")
     aggregates = aggregate_dataset(commons)
     log.info("charting")
@@ -132,11 +128,33 @@ def build_all(
     finally:
         search.close()
     result = BuildResult(
-        output_dir, len(commons.stories), len(commons.providers), website.pages, validation.report
+        output_dir, len(commons.stories), len(commons.providers), website.pages, checked.report
     )
     if stamp is not None:
         stamp.record(stamp_key(data_digest, settings), result, inputs, data_digest)
     return result
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a build keeps of loading and validating: the commons (None when the data has
+    errors), the report, the source package and the data digest."""
+
+    commons: Commons | None
+    report: Report
+    package: SourcePackage
+    data_digest: str
+
+
+def load_and_validate(data_dir: Path, cache_dir: Path | None) -> Checked:
+    from pipelines.validate import file_values, validate_dataset
+
+    log.info("loading %s", data_dir.as_posix())
+    dataset = load_dataset(data_dir, cache_dir=cache_dir, derive=file_values)
+    log.info("validating %d files", len(dataset.files))
+    validation = validate_dataset(dataset)
+    commons = None if validation.report.errors else validation.commons
+    return Checked(commons, validation.report, dataset.package, dataset.digest)
 
 
 # --- Skipping a build whose inputs have not changed -------------------------------------

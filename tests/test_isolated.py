@@ -1,0 +1,58 @@
+"""in_child: a function run in a forked process, its result or its exception brought back."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipelines.isolated import ChildFailed, can_fork, in_child
+from pipelines.package import PackageError
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="this platform cannot fork")
+
+touched: list[int] = []
+
+
+def _touch_and_return(value: int) -> tuple[int, int]:
+    touched.append(value)
+    return value * 2, os.getpid()
+
+
+def _raise_package_error(message: str) -> None:
+    raise PackageError(message)
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> str:
+        raise TypeError("not this one")
+
+
+def _raise_unpicklable() -> None:
+    raise _Unpicklable("deep inside")
+
+
+def _die() -> None:
+    os._exit(3)
+
+
+def test_the_result_comes_back_from_another_process() -> None:
+    doubled, pid = in_child(_touch_and_return, 21)
+    assert doubled == 42
+    assert pid != os.getpid()
+    assert touched == []  # what the child changed stayed in the child
+
+
+def test_an_exception_is_raised_here_with_its_type_and_message() -> None:
+    with pytest.raises(PackageError, match=r"datapackage\.json is not JSON"):
+        in_child(_raise_package_error, "datapackage.json is not JSON")
+
+
+def test_an_exception_that_cannot_be_sent_comes_back_as_its_traceback() -> None:
+    with pytest.raises(ChildFailed, match="deep inside"):
+        in_child(_raise_unpicklable)
+
+
+def test_a_child_that_dies_is_a_clear_failure() -> None:
+    with pytest.raises(ChildFailed, match=r"_die stopped without a result \(exit code 3\)"):
+        in_child(_die)
