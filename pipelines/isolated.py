@@ -60,7 +60,7 @@ def in_child(function: Callable[..., T], *args: Any) -> T:
         raise payload
     if outcome == "crashed":
         raise ChildFailed(payload)
-    return payload  # type: ignore[no-any-return]
+    return payload
 
 
 def _run(send: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
