@@ -10,13 +10,13 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipelines.isolated import in_child
+from pipelines.listing import ParallelListing, listing
 from pipelines.load import input_digest, load_dataset
 from pipelines.package import SourcePackage
 from pipelines.problems import Problem, Report
@@ -65,10 +65,9 @@ def build_all(
     stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
     inputs = None
     if stamp is not None:
-        # Listing the output (every page's stat) takes as long as listing the data, and
-        # both spend most of it waiting on the kernel: the output is listed on a thread
-        # meanwhile, and given up as soon as the inputs turn out to have changed.
-        with OutputListing(output_dir) as output_listing:
+        # The output (every page's stat) is listed by worker processes while the data is
+        # listed here; they are stopped as soon as the inputs turn out to have changed.
+        with ParallelListing(output_dir) as output_listing:
             inputs = InputListing.of(data_dir)
             trusted = stamp.data_digest_if_unchanged(inputs)
             data_digest = trusted or input_digest(data_dir)
@@ -186,75 +185,6 @@ def stamp_key(data_digest: str, settings: Path) -> str:
     return digest.hexdigest()
 
 
-class ListingStopped(Exception):
-    """A listing was given up before it finished."""
-
-
-def _listing(
-    root: Path, skip: frozenset[str] = frozenset(), stop: threading.Event | None = None
-) -> tuple[str, int]:
-    """A digest of every file under root with its size, inode, mtime and ctime; the newest ctime.
-
-    Folders named in skip are left out wherever they are. A digest, not the listing, goes
-    into the stamp: at 100,000 stories the listings ran to tens of MB of JSON to read back.
-    With stop, setting it ends the listing early with ListingStopped.
-    """
-    cut = len(str(root)) + 1
-    found = []
-    newest = 0
-    folders = [str(root)]
-    while folders:
-        if stop is not None and stop.is_set():
-            raise ListingStopped(root.as_posix())
-        with os.scandir(folders.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in skip:
-                        folders.append(entry.path)
-                else:
-                    info = entry.stat(follow_symlinks=False)
-                    newest = max(newest, info.st_ctime_ns)
-                    found.append(
-                        f"{entry.path[cut:]}\0{info.st_size}\0{info.st_ino}"
-                        f"\0{info.st_mtime_ns}\0{info.st_ctime_ns}\n"
-                    )
-    found.sort()
-    return hashlib.sha256("".join(found).encode("utf-8", "surrogateescape")).hexdigest(), newest
-
-
-class OutputListing:
-    """The output folder's listing digest, taken on a thread from the moment it is entered.
-
-    digest() waits for it; leaving the with block without asking gives the listing up.
-    """
-
-    def __init__(self, output_dir: Path) -> None:
-        self.output_dir = output_dir
-        self._stop = threading.Event()
-        self._result: str | None = None
-        self._thread = threading.Thread(target=self._run, name="output-listing", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            if self.output_dir.is_dir():
-                self._result = _listing(self.output_dir, stop=self._stop)[0]
-        except (ListingStopped, OSError):
-            self._result = None
-
-    def __enter__(self) -> OutputListing:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def digest(self) -> str | None:
-        """The digest, or None when the output folder is missing or could not be listed."""
-        self._thread.join()
-        return self._result
-
-
 # A file changed again within this long of being listed could keep the same mtime and ctime
 # (file systems keep time in ticks), so a listing holding such a file is not trusted.
 SETTLED_NS = 2_000_000_000
@@ -270,7 +200,7 @@ class InputListing:
     @classmethod
     def of(cls, data_dir: Path) -> InputListing:
         listed_at = time.time_ns()
-        files, newest = _listing(data_dir, frozenset({".git"}))
+        files, newest = listing(data_dir, frozenset({".git"}))
         # ctime, which nothing but the kernel sets, moves on every write and every rename.
         return cls(files, newest < listed_at - SETTLED_NS)
 
@@ -302,7 +232,7 @@ class BuildStamp:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
 
-    def result_if_unchanged(self, key: str, output: OutputListing) -> BuildResult | None:
+    def result_if_unchanged(self, key: str, output: ParallelListing) -> BuildResult | None:
         """The last build's result when its inputs equal key and its output is untouched."""
         stored = self.stored
         try:
@@ -369,6 +299,11 @@ class BuildStamp:
                 "files_checked": result.report.files_checked,
                 "accepted": [dataclasses.asdict(p) for p in result.report.accepted],
             },
-            "output": _listing(self.output_dir)[0],
+            "output": _output_digest(self.output_dir),
         }
         self._write(stored)
+
+
+def _output_digest(output_dir: Path) -> str | None:
+    with ParallelListing(output_dir) as output:
+        return output.digest()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
-from pipelines import build
-from pipelines.build import OutputListing, build_all
+from pipelines import build, listing
+from pipelines.build import build_all
 from pipelines.demo_data import write_demo_data
+from pipelines.listing import ParallelListing
 from tests.conftest import DATA, SETTINGS
 
 
@@ -52,31 +55,37 @@ def test_a_page_touched_since_the_last_build_is_put_back_with_nothing_else_chang
     assert not (copy / "about" / "moved.html").exists()
 
 
+def _list_slowly(folder: str, cut: int, skip: frozenset[str]) -> tuple[list[str], int]:
+    time.sleep(60)
+    return [], 0
+
+
 def test_the_output_listing_is_given_up_when_not_asked_for(
     built: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, output, _ = built
-    stopped: list[str] = []
-    listing = build._listing
-
-    def slow_listing(root: Path, skip: frozenset[str] = frozenset(), stop=None):  # type: ignore[no-untyped-def]
-        assert stop is not None
-        stop.wait(10)
-        try:
-            return listing(root, skip, stop)
-        except build.ListingStopped:
-            stopped.append(root.name)
-            raise
-
-    monkeypatch.setattr(build, "_listing", slow_listing)
-    with OutputListing(output):
-        pass
-    assert stopped == ["output"]
+    monkeypatch.setattr(listing, "_files_under", _list_slowly)
+    with ParallelListing(output) as given_up:
+        assert given_up.workers
+    # Ended by a signal rather than let finish: still listing when the block was left.
+    assert all(worker.exitcode == -signal.SIGTERM for worker in given_up.workers)
 
 
 def test_the_output_listing_of_a_missing_folder_is_none(tmp_path: Path) -> None:
-    with OutputListing(tmp_path / "missing") as listing:
-        assert listing.digest() is None
+    with ParallelListing(tmp_path / "missing") as missing:
+        assert missing.digest() is None
+
+
+def test_the_listing_on_every_core_is_the_listing_on_one(
+    built: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, output, _ = built
+    with ParallelListing(output) as parallel:
+        assert parallel.workers
+        assert parallel.listed() == listing.listing(output)
+    (output / "about" / "index.html").touch()
+    with ParallelListing(output) as touched:
+        assert touched.listed() != parallel.listed()
 
 
 def test_data_hashed_on_a_rebuild_with_nothing_changed_is_trusted_by_stat_after(

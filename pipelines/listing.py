@@ -1,0 +1,127 @@
+"""A folder's files by stat, as one digest: whether anything in it changed, without reading it.
+
+Like git's index: a file whose size, inode, mtime and ctime are all as recorded has not been
+written since. A digest, not the listing, is what a build keeps: at 100,000 stories the
+listings ran to tens of MB of JSON to read back.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import multiprocessing
+import os
+from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
+from typing import Any
+
+Lines = tuple[list[str], int]  # a line per file, and the newest ctime among them
+
+
+def _line(entry: os.DirEntry[str], cut: int) -> tuple[str, int]:
+    """A file's line (its path after cut characters, size, inode, mtime, ctime) and ctime."""
+    info = entry.stat(follow_symlinks=False)
+    return (
+        f"{entry.path[cut:]}\0{info.st_size}\0{info.st_ino}"
+        f"\0{info.st_mtime_ns}\0{info.st_ctime_ns}\n"
+    ), info.st_ctime_ns
+
+
+def _files_under(folder: str, cut: int, skip: frozenset[str]) -> Lines:
+    """A line per file under folder, however deep, leaving out folders named in skip."""
+    found = []
+    newest = 0
+    folders = [folder]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in skip:
+                        folders.append(entry.path)
+                else:
+                    line, ctime = _line(entry, cut)
+                    newest = max(newest, ctime)
+                    found.append(line)
+    return found, newest
+
+
+def _digest(parts: list[Lines]) -> tuple[str, int]:
+    found = [line for lines, _ in parts for line in lines]
+    found.sort()
+    newest = max((newest for _, newest in parts), default=0)
+    return hashlib.sha256("".join(found).encode("utf-8", "surrogateescape")).hexdigest(), newest
+
+
+def listing(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
+    """A digest of every file under root with its size, inode, mtime and ctime; the newest ctime.
+
+    Folders named in skip are left out wherever they are. Raises OSError when root is
+    missing or cannot be read.
+    """
+    return _digest([_files_under(str(root), len(str(root)) + 1, skip)])
+
+
+class ParallelListing:
+    """listing(root), taken on every core from the moment the with block is entered.
+
+    Each folder at the top is listed by a forked worker while this process gets on (a build
+    lists its data meanwhile): at 100,000 stories the output holds 230,000 files, and
+    listing them is stat calls and string work that one core does at half the speed.
+    Leaving the block ends the workers, whether or not the listing was asked for. Where
+    the platform cannot fork, the listing is taken when asked for, in this process.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.workers: list[Any] = []
+        self._pool: Pool | None = None
+        self._pending: AsyncResult[list[Lines]] | None = None
+        self._top: Lines = ([], 0)
+
+    def __enter__(self) -> ParallelListing:
+        cores = os.cpu_count() or 1
+        if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return self
+        try:
+            folders = self._list_top()
+        except OSError:
+            return self  # missing or unreadable: listed() says so
+        self._pool = multiprocessing.get_context("fork").Pool(cores)
+        self.workers = list(getattr(self._pool, "_pool", []))
+        job = functools.partial(_files_under, cut=len(str(self.root)) + 1, skip=frozenset())
+        self._pending = self._pool.map_async(job, folders, chunksize=1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+    def _list_top(self) -> list[str]:
+        """The folders at the top; the files there are listed at once."""
+        folders, files = [], []
+        newest = 0
+        cut = len(str(self.root)) + 1
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                else:
+                    line, ctime = _line(entry, cut)
+                    newest = max(newest, ctime)
+                    files.append(line)
+        self._top = (files, newest)
+        return sorted(folders)
+
+    def listed(self) -> tuple[str, int]:
+        """listing(root): its digest and the newest ctime. Raises OSError as listing() does."""
+        if self._pending is None:
+            return listing(self.root)
+        return _digest([self._top, *self._pending.get()])
+
+    def digest(self) -> str | None:
+        """The digest; None when the folder is missing or could not be listed."""
+        try:
+            return self.listed()[0]
+        except OSError:
+            return None
