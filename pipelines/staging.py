@@ -128,7 +128,7 @@ def _move_tree(source: Path, target: Path) -> tuple[set[str], set[str]]:
     pending = [""]
     while pending:
         name = pending.pop()
-        there = os.path.join(target, name)
+        there = os.path.join(target, name.rstrip("/"))
         if not os.path.isdir(there):
             if os.path.lexists(there):  # a file of the previous output is a folder now
                 os.unlink(there)
