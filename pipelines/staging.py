@@ -34,20 +34,6 @@ def replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-@contextmanager
-def staged_dir(target: Path) -> Iterator[Path]:
-    """A fresh sibling folder that replaces target only when the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    staging.chmod(0o755)  # mkdtemp's 0700 would follow the folder onto the web server
-    try:
-        yield staging
-        replace_dir(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def applying_marker(target: Path) -> Path:
     """The file beside target that says an apply into it has begun and not yet ended."""
     return target.with_name(f".{target.name}.applying")
