@@ -14,12 +14,15 @@ and removed after: an output whose apply was cut short is not trusted by the nex
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def replace_dir(new: Path, target: Path) -> None:
@@ -93,9 +96,16 @@ class Staging:
         marker = applying_marker(self.previous)
         marker.write_bytes(b"")
         written, folders = _move_tree(self.dir, self.previous)
-        _remove_others(self.previous, written | self.kept, self.kept_trees, folders)
+        removed = _remove_others(self.previous, written | self.kept, self.kept_trees, folders)
         shutil.rmtree(self.dir)
         marker.unlink()
+        log.info(
+            "put %d new or changed files in place, kept %d files and %d folders, removed %d",
+            len(written),
+            len(self.kept),
+            len(self.kept_trees),
+            removed,
+        )
 
 
 def _move(source: str, target: str) -> None:
@@ -131,12 +141,14 @@ def _move_tree(source: Path, target: Path) -> tuple[set[str], set[str]]:
     return moved, folders
 
 
-def _remove_others(root: Path, keep: set[str], trees: set[str], folders: set[str]) -> None:
+def _remove_others(root: Path, keep: set[str], trees: set[str], folders: set[str]) -> int:
     """Delete every file under root not named in keep or under a folder in trees, and each
-    folder left empty that is not in folders."""
+    folder left empty that is not in folders; how many files were deleted."""
+    removed = 0
 
     def prune(name: str) -> bool:
         """Clear root/name; whether it is left empty."""
+        nonlocal removed
         empty = True
         with os.scandir(os.path.join(root, name)) as entries:
             for entry in entries:
@@ -152,9 +164,11 @@ def _remove_others(root: Path, keep: set[str], trees: set[str], folders: set[str
                     empty = False
                 else:
                     os.unlink(entry.path)
+                    removed += 1
         return empty
 
     prune("")
+    return removed
 
 
 @contextmanager
