@@ -462,3 +462,19 @@ def test_an_apply_cut_short_is_not_trusted_by_the_next_build(
     once = build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
     assert tree(output) == tree(tmp_path / "once" / "site")
     assert rebuilt.pages == once.pages
+
+
+def test_a_marked_output_is_built_again_though_nothing_changed(
+    synthetic: Path, tmp_path: Path
+) -> None:
+    from pipelines.staging import applying_marker
+
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    build_all(synthetic, output, SETTINGS, cache_dir=cache)
+    before, folder = tree(output), output.stat().st_ino
+    # As an apply killed before its first rename leaves it: the stamp alone would trust it.
+    applying_marker(output).write_bytes(b"")
+    build_all(synthetic, output, SETTINGS, cache_dir=cache)
+    assert output.stat().st_ino != folder
+    assert tree(output) == before
+    assert not applying_marker(output).exists()
