@@ -1,4 +1,4 @@
-"""`feedback build`: every stage in order, into a fresh folder that replaces the output only on success."""
+"""`feedback build`: every stage in order, into a staging folder applied to the output only on success."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pipelines.load import input_digest, load_dataset
 from pipelines.package import SourcePackage
 from pipelines.problems import Problem, Report
 from pipelines.records import Commons
-from pipelines.staging import staged_dir
+from pipelines.staging import half_applied, staged_output
 from pipelines.versions import add_library_versions
 from pipelines.website import WebsiteError, build_website, page_state_path, source_folders
 
@@ -60,7 +60,7 @@ def build_all(
 
     With cache_dir, unchanged files are not parsed again, and a build whose every input is
     unchanged since the last build into output_dir (which must be as that build left it)
-    does nothing. Either way unchanged pages are hard-linked from the previous output.
+    does nothing. Either way unchanged files are kept as the previous output holds them.
     """
     stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
     inputs = None
@@ -72,7 +72,7 @@ def build_all(
             trusted = stamp.data_digest_if_unchanged(inputs)
             data_digest = trusted or input_digest(data_dir)
             previous = stamp.result_if_unchanged(stamp_key(data_digest, settings), output_listing)
-        if previous is not None:
+        if previous is not None and not half_applied(output_dir):
             if trusted is None and inputs.settled:
                 # The last build's data was still being written when it listed it, so
                 # every file was hashed now: keep this listing, and the next build won't.
@@ -96,36 +96,39 @@ def build_all(
     charts = build_charts(commons, aggregates, cache_dir=cache_dir)
     # Search needs the commons only: Pagefind indexes while the package and pages are made.
     log.info("indexing the site for search, beside the next stages")
-    search = SearchIndexing(commons, output_dir.parent, output_dir if output_dir.is_dir() else None)
     try:
-        with staged_dir(output_dir) as staging:
-            log.info("exporting the data package")
-            data_release = export_package(
-                commons,
-                data_dir,
-                staging / "data",
-                previous=output_dir / "data",
-                data_digest=data_digest,
-                cache_dir=cache_dir,
-            )
-            log.info("rendering the site")
-            website = build_website(
-                commons,
-                aggregates,
-                staging,
-                settings,
-                charts=charts,
-                package=package,
-                previous=output_dir if output_dir.is_dir() else None,
-                data_release=data_release,
-                page_state=None if cache_dir is None else page_state_path(cache_dir, output_dir),
-            )
-            log.info("waiting for the search index")
-            search.finish(staging)
+        with staged_output(output_dir) as staging:
+            search = SearchIndexing(commons, output_dir.parent, staging.previous)
+            try:
+                log.info("exporting the data package")
+                data = staging.within("data")
+                data_release = export_package(
+                    commons,
+                    data_dir,
+                    data,
+                    previous=data.previous,
+                    data_digest=data_digest,
+                    cache_dir=cache_dir,
+                )
+                log.info("rendering the site")
+                page_state = None if cache_dir is None else page_state_path(cache_dir, output_dir)
+                website = build_website(
+                    commons,
+                    aggregates,
+                    staging,
+                    settings,
+                    charts=charts,
+                    package=package,
+                    data_release=data_release,
+                    page_state=page_state,
+                )
+                log.info("waiting for the search index")
+                search.finish(staging)
+            finally:
+                search.close()
+            log.info("putting the new and changed files in place")
     except (WebsiteError, SearchError) as error:
         raise BuildFailed(str(error)) from error
-    finally:
-        search.close()
     result = BuildResult(
         output_dir, len(commons.stories), len(commons.providers), website.pages, checked.report
     )

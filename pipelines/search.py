@@ -3,8 +3,8 @@
 Pagefind is given the text we already hold (one custom record a page) rather than the built
 HTML, and the records are split by a hash of their address into shards of bounded size, each
 its own Pagefind index, merged in the browser (Pagefind's mergeIndex). A shard whose records
-are unchanged since the previous build is hard-linked from it, so one new story re-indexes
-one shard, and no Pagefind process ever holds more than one shard.
+are unchanged since the previous build is kept as the previous output holds it, so one new
+story re-indexes one shard, and no Pagefind process ever holds more than one shard.
 
 Pagefind answers a word it cannot find with the longest prefix it can ("for" for "forty"),
 and each shard would do so on its own. So one more small index, words/, holds a record per
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pipelines.records import Commons, Story
+from pipelines.staging import Staging
 from pipelines.website.filters import month_name
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ class SearchError(Exception):
 class SearchResult:
     pages: int  # records indexed, in all shards
     shards: int
-    indexed: int  # shards indexed by this build; the rest were linked from the previous one
+    indexed: int  # shards indexed by this build
+    # Index folders ("07/", "words/") of the previous output unchanged, so not written again.
+    kept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -415,27 +418,6 @@ def _fragment_ids(files: list[tuple[str, bytes]]) -> dict[str, str]:
     }
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link every file under source into target (copy where links cannot be made).
-
-    Plain strings and os.scandir: at 100,000 stories this links about 100,000 fragments.
-    """
-    folders = [(str(source), str(target))]
-    while folders:
-        here, there = folders.pop()
-        os.makedirs(there, exist_ok=True)
-        with os.scandir(here) as entries:
-            for entry in entries:
-                destination = os.path.join(there, entry.name)
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append((entry.path, destination))
-                    continue
-                try:
-                    os.link(entry.path, destination)
-                except OSError:  # another file system, or one without hard links
-                    shutil.copyfile(entry.path, destination)
-
-
 def _previous_manifest(previous: Path | None) -> dict[str, Any]:
     """An earlier build's manifest; empty when it has none this build can use."""
     if previous is None:
@@ -475,8 +457,9 @@ def build_search_index(
 ) -> SearchResult:
     """Index records into output_dir/pagefind/, one Pagefind index a shard, offline.
 
-    With previous (an earlier complete build), an index whose digest is unchanged is
-    hard-linked from it instead of indexed again. Nothing is left half-written on failure.
+    With previous (an earlier complete build), an index whose digest is unchanged is not
+    indexed again: it is left out of output_dir and named in the result's kept, for the
+    caller to keep previous's copy. Nothing is left half-written on failure.
     """
     # The browser looks the index up by the page's <html lang>, lowercased.
     language = language.lower()
@@ -495,10 +478,10 @@ def build_search_index(
         before = _previous_manifest(previous)
         reusable = _reusable(before, previous)
         bundle.mkdir(parents=True)
-        todo = []
+        todo, kept = [], []
         for index in (words, *shards):
             if previous is not None and reusable.get(index.path) == index.digest:
-                _link_tree(previous / BUNDLE_DIR / index.path, bundle / index.path)
+                kept.append(index.path)
             else:
                 todo.append(index)
         # One Pagefind process a core; one thread writes the files of each index as it comes,
@@ -548,7 +531,7 @@ def build_search_index(
         indexed,
         len(shards) - indexed,
     )
-    return SearchResult(pages=len(records), shards=len(shards), indexed=indexed)
+    return SearchResult(len(records), len(shards), indexed, tuple(kept))
 
 
 class SearchIndexing:
@@ -572,11 +555,14 @@ class SearchIndexing:
         language = commons.instance.language
         return build_search_index(self.folder, records, language, previous, self.stop)
 
-    def finish(self, site: Path) -> SearchResult:
-        """Wait for the index and move it into site/pagefind/ (raises its SearchError)."""
+    def finish(self, site: Staging) -> SearchResult:
+        """Wait for the index, move it into site's pagefind/ and keep the indexes unchanged
+        in site's previous output (raises its SearchError)."""
         result = self._future.result()
         if (self.folder / BUNDLE_DIR).exists():
-            (self.folder / BUNDLE_DIR).rename(site / BUNDLE_DIR)
+            (self.folder / BUNDLE_DIR).rename(site.dir / BUNDLE_DIR)
+        for path in result.kept:
+            site.keep_tree(f"{BUNDLE_DIR}/{path}")
         return result
 
     def close(self) -> None:

@@ -377,3 +377,104 @@ def test_a_page_changed_in_the_output_since_the_last_build_is_rendered_again(
     build_all(data, output, SETTINGS, cache_dir=cache)
     assert page in rendered
     assert (output / page).read_bytes() == original
+
+
+# --- Applying a rebuild to the output in place -------------------------------------------
+
+
+def test_a_story_removed_from_the_data_leaves_the_output(synthetic: Path, tmp_path: Path) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    new_id = add_story(data, "added1")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert (output / "stories" / new_id / "index.html").is_file()
+    folder = output.stat().st_ino
+    (story,) = (data / "stories").rglob(f"{new_id}.yaml")
+    story.unlink()
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    # The output was updated in place: its page and folder are gone, nothing else is left.
+    assert output.stat().st_ino == folder
+    assert not (output / "stories" / new_id).exists()
+    shutil.copytree(data, tmp_path / "once" / "data")
+    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
+    assert tree(output) == tree(tmp_path / "once" / "site")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "data", "once", "output"]
+
+
+@pytest.mark.parametrize("stage", ["export", "search"])
+def test_a_rebuild_failing_after_the_pages_leaves_the_output_as_it_was(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    from pipelines import export
+    from pipelines.search import SearchIndexing
+
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    before, contents = stats(output), tree(output)
+    add_story(data, "added1")
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"the {stage} stage is on fire")
+
+    if stage == "export":
+        monkeypatch.setattr(export, "write_package", fail)
+    else:
+        monkeypatch.setattr(SearchIndexing, "finish", fail)
+    with pytest.raises(RuntimeError, match="on fire"):
+        build_all(data, output, SETTINGS, cache_dir=cache)
+    assert (stats(output), tree(output)) == (before, contents)
+    assert sorted(os.listdir(tmp_path)) == ["cache", "data", "output"]
+
+
+def test_an_apply_cut_short_is_not_trusted_by_the_next_build(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines import staging
+
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    before = tree(output)
+    add_story(data, "added1")
+    move = staging._move
+    moves: list[str] = []
+
+    def cut_short(source: str, target: str) -> None:
+        if len(moves) == 3:
+            raise KeyboardInterrupt
+        moves.append(target)
+        move(source, target)
+
+    monkeypatch.setattr(staging, "_move", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        build_all(data, output, SETTINGS, cache_dir=cache)
+    monkeypatch.setattr(staging, "_move", move)
+    # Three of the new files are in place, the rest of the output is the last build's.
+    assert tree(output) != before
+    assert staging.half_applied(output)
+    folder = output.stat().st_ino
+    rebuilt = build_all(data, output, SETTINGS, cache_dir=cache)
+    # Neither the build stamp nor the page state trusted it: a fresh folder replaced it.
+    assert output.stat().st_ino != folder
+    assert not staging.half_applied(output)
+    shutil.copytree(data, tmp_path / "once" / "data")
+    once = build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
+    assert tree(output) == tree(tmp_path / "once" / "site")
+    assert rebuilt.pages == once.pages
+
+
+def test_a_marked_output_is_built_again_though_nothing_changed(
+    synthetic: Path, tmp_path: Path
+) -> None:
+    from pipelines.staging import applying_marker
+
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    build_all(synthetic, output, SETTINGS, cache_dir=cache)
+    before, folder = tree(output), output.stat().st_ino
+    # As an apply killed before its first rename leaves it: the stamp alone would trust it.
+    applying_marker(output).write_bytes(b"")
+    build_all(synthetic, output, SETTINGS, cache_dir=cache)
+    assert output.stat().st_ino != folder
+    assert tree(output) == before
+    assert not applying_marker(output).exists()

@@ -29,6 +29,7 @@ from pipelines.search import (
     shard_count,
     shard_of,
 )
+from pipelines.staging import Staging
 from pipelines.validate import validate_dataset
 from tests.conftest import SETTINGS, make_instance
 
@@ -318,7 +319,7 @@ def inodes(folder: Path) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*.pf_*")}
 
 
-def test_shards_are_merged_from_the_first_and_unchanged_ones_are_linked(
+def test_shards_are_merged_from_the_first_and_unchanged_ones_are_kept(
     sample_records: list[SearchRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search, "SHARD_RECORDS", 4)
@@ -340,23 +341,23 @@ def test_shards_are_merged_from_the_first_and_unchanged_ones_are_linked(
             "pagefind-entry.json"
         ]
         assert not list((first / "pagefind" / path).glob("*.js"))
-    # One story more: its shard is indexed again, every other shard is linked.
+    # One story more: its shard is indexed again, every other shard is kept from the first.
     story = sample_records[-1]
     added = SearchRecord("stories/2026-05-01-zzzz99/", "A new one", "A new one. Kind nurses.")
     second = tmp_path / "second"
     result = build_search_index(second, [*sample_records, added], "en-GB", previous=first)
     assert (result.shards, result.indexed) == (len(paths), 1)
     changed = f"{shard_of(added.url, len(paths))}/"
-    before, after = inodes(first / "pagefind"), inodes(second / "pagefind")
-    assert {p.split("/")[0] + "/" for p in after if before.get(p) != after[p]} == {
-        changed,
-        "words/",
-    }
+    assert sorted(result.kept) == sorted(set(paths) - {changed})
+    assert {p.split("/")[0] + "/" for p in inodes(second / "pagefind")} == {changed, "words/"}
     assert story.url != added.url
-    # The same bytes as indexing everything afresh.
+    # The written and the kept indexes are the same bytes as indexing everything afresh.
     fresh = tmp_path / "fresh"
     build_search_index(fresh, [*sample_records, added], "en-GB")
-    assert tree(fresh / "pagefind") == tree(second / "pagefind")
+    merged = tree(second / "pagefind")
+    for path in result.kept:
+        merged.update({f"{path}{k}": v for k, v in tree(first / "pagefind" / path).items()})
+    assert tree(fresh / "pagefind") == merged
 
 
 def test_an_error_from_pagefinds_service_fails_with_its_message(
@@ -455,7 +456,9 @@ def test_indexing_beside_the_build_moves_its_index_in_or_leaves_nothing(
     site.mkdir()
     indexing = SearchIndexing(sample_commons, tmp_path)
     try:
-        assert indexing.finish(site).pages == len(INDEXED)
+        assert indexing.finish(Staging(site, tmp_path / "output", update=False)).pages == len(
+            INDEXED
+        )
     finally:
         indexing.close()
     assert sorted(fragments(site)) == INDEXED

@@ -20,7 +20,7 @@ from pipelines.export.release import (
 )
 from pipelines.package import read_source_package
 from pipelines.records import Commons
-from pipelines.staging import staged_dir
+from pipelines.staging import Staging, staged_output
 
 log = logging.getLogger(__name__)
 
@@ -185,31 +185,34 @@ def _write_package(commons: Commons, data_dir: Path, folder: Path) -> DataReleas
 def export_package(
     commons: Commons,
     data_dir: Path,
-    output_dir: Path,
+    output: Path | Staging,
     previous: Path | None = None,
     data_digest: str | None = None,
     cache_dir: Path | None = None,
 ) -> DataRelease:
-    """Write the package into a fresh folder and put it at output_dir only when complete.
+    """Write the package into output, a folder replaced only when complete or a Staging.
 
     With cache_dir, the export is recorded there, and with previous too (a folder an
-    export recorded there wrote, output_dir itself included), an unchanged package is
-    hard-linked from previous instead of written again: the same bytes. data_digest,
-    load's Dataset.digest of the data the commons came from, makes the check quicker.
+    export recorded there wrote, output itself included), an unchanged package is not
+    written again: when previous is the folder output updates in place its files are
+    kept, else they are hard-linked from it: the same bytes. data_digest, load's
+    Dataset.digest of the data the commons came from, makes the check quicker.
     """
     from pipelines.export.reuse import export_key, reuse, write_stamp
 
+    if isinstance(output, Path):
+        with staged_output(output) as staging:
+            return export_package(commons, data_dir, staging, previous, data_digest, cache_dir)
     key = export_key(commons, data_dir, data_digest) if cache_dir is not None else ""
-    with staged_dir(output_dir) as staging:
-        if (
-            cache_dir is not None
-            and previous is not None
-            and previous.is_dir()
-            and reuse(cache_dir, previous, staging, key)
-        ):
-            log.info("the data package is unchanged: linked from %s", previous.as_posix())
-            return read_release(staging)
-        release = write_package(commons, data_dir, staging)
-        if cache_dir is not None:
-            write_stamp(cache_dir, previous or output_dir, staging, key)
+    if (
+        cache_dir is not None
+        and previous is not None
+        and previous.is_dir()
+        and reuse(cache_dir, previous, output, key)
+    ):
+        log.info("the data package is unchanged: reused from %s", previous.as_posix())
+        return read_release(previous)
+    release = write_package(commons, data_dir, output.dir)
+    if cache_dir is not None:
+        write_stamp(cache_dir, previous or output.target, output.dir, key)
     return release

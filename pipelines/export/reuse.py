@@ -1,10 +1,11 @@
-"""An unchanged export is not written again: its files are hard-linked from the previous one.
+"""An unchanged export is not written again: its files are kept, or linked from the previous one.
 
 The package is a pure function of the data, what git says about it, this code and a few
 libraries. A digest of all of them (the key) is kept in the cache folder with a listing of
 the files the export wrote (size, inode, modification time); when the previous folder's
-key equals this run's and its files are still those, they are linked (or copied across
-file systems) instead of written again. Nothing is added to the package itself.
+key equals this run's and its files are still those, they are kept where they are (when
+the export updates that folder) or linked (copied across file systems) into the new
+folder instead of written again. Nothing is added to the package itself.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pipelines.export.history import RELEASE_TAGS, _git
 from pipelines.export.release import dump_json
 from pipelines.package import read_source_package
 from pipelines.records import Commons
+from pipelines.staging import Staging
 from pipelines.versions import add_library_versions
 
 log = logging.getLogger(__name__)
@@ -105,20 +107,30 @@ def write_stamp(cache_dir: Path, previous: Path, folder: Path, key: str) -> None
         log.warning("could not write the export stamp %s: %s", path.as_posix(), error)
 
 
-def reuse(cache_dir: Path, previous: Path, folder: Path, key: str) -> bool:
-    """Link the previous package's files into folder (empty) when its key is key; whether it was."""
+def reuse(cache_dir: Path, previous: Path, output: Staging, key: str) -> bool:
+    """Reuse the previous package in output when its key is key; whether it was.
+
+    When output updates previous in place, its files are kept; else they are linked into
+    output's folder, which must be empty.
+    """
+    in_place = output.previous is not None and previous.resolve() == output.previous.resolve()
     try:
         stamp = json.loads(_stamp_path(cache_dir, previous).read_text(encoding="utf-8"))
         if stamp.get("format") != KEY_FORMAT or stamp.get("key") != key:
             return False
         # Files added beside the package since (the site's data page) are not its own.
+        names = []
         for name, *listed in stamp["files"]:
             info = (previous / name).stat()
             if [info.st_size, info.st_ino, info.st_mtime_ns] != listed:
                 log.info("%s was changed since it was exported: exporting again", name)
                 return False
-        for name, *_ in stamp["files"]:
-            target = folder / name
+            names.append(str(name))
+        for name in names:
+            if in_place:
+                output.keep(name)
+                continue
+            target = output.dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(previous / name, target)
@@ -126,7 +138,7 @@ def reuse(cache_dir: Path, previous: Path, folder: Path, key: str) -> bool:
                 shutil.copy2(previous / name, target)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         log.debug("not reusing %s: %s", previous, error)
-        for child in list(folder.iterdir()):
+        for child in list(output.dir.iterdir()) if output.dir.is_dir() else []:
             if child.is_dir():
                 shutil.rmtree(child)
             else:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.staging import Staging
+
 if TYPE_CHECKING:  # pandas, Altair and Pelican load when a site is built, not on import:
     # a build with nothing changed imports this module only for source_folders.
     from pipelines.aggregate import Aggregates
@@ -62,28 +64,31 @@ def source_folders(settings_path: Path) -> tuple[Path, Path]:
 def build_website(
     commons: Commons,
     aggregates: Aggregates,
-    output_dir: Path,
+    output: Path | Staging,
     settings_path: Path,
     *,
     charts: Charts,
     package: SourcePackage,
-    previous: Path | None = None,
     data_release: DataRelease | None = None,
     page_state: Path | None = None,
 ) -> WebsiteResult:
-    """Render every page into output_dir; any Pelican warning fails the build.
+    """Render every page into output, a folder or a build's Staging; any Pelican warning
+    fails the build.
 
-    With previous (an earlier complete build), unchanged data pages are hard-linked from it.
-    With page_state (page_state_path), each data page's input key is kept there,
-    and a page whose inputs are those of previous's copy is linked without being rendered.
+    Into a Staging over a previous output, a data page, feed or sitemap whose bytes are
+    the previous output's is kept there rather than written. With page_state
+    (page_state_path), each data page's input key is kept there, and a page whose inputs
+    are those of the previous output's copy is kept without being rendered.
     """
     from pelican import Pelican
     from pelican.settings import read_settings
 
-    from pipelines.website.generator import PREVIOUS_SETTING, SITE_SETTING, STATE_SETTING
+    from pipelines.website.generator import SITE_SETTING, STAGING_SETTING, STATE_SETTING
     from pipelines.website.model import build_model
 
     settings_path = settings_path.resolve()
+    staging = output if isinstance(output, Staging) else None
+    output_dir = output.dir if isinstance(output, Staging) else output
     model = dataclasses.replace(
         build_model(commons, aggregates, charts, package), data_release=data_release
     )
@@ -96,7 +101,7 @@ def build_website(
             "SLUGIFY_SOURCE": "basename",
             SITE_SETTING: model,
             "FEEDBACK_INSTANCE": commons.instance,
-            PREVIOUS_SETTING: str(previous.resolve()) if previous else None,
+            STAGING_SETTING: staging,
             STATE_SETTING: str(page_state.resolve()) if page_state else None,
         },
     )
@@ -126,4 +131,5 @@ def build_website(
             + " (check their metadata and that the markdown package is installed)"
         )
     written = sum(1 for _ in output_dir.rglob("*.html"))
-    return WebsiteResult(pages=written)
+    kept = sum(1 for name in staging.kept if name.endswith(".html")) if staging else 0
+    return WebsiteResult(pages=written + kept)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pelican.generators import Generator
 
+from pipelines.staging import Staging
 from pipelines.website.feeds import (
     FEED_ENTRIES,
     GROUP_FEED_ENTRIES,
@@ -17,8 +18,8 @@ from pipelines.website.feeds import (
 )
 from pipelines.website.generator import (
     PLAN_CONTEXT,
-    PREVIOUS_SETTING,
     SITE_SETTING,
+    STAGING_SETTING,
     write_if_changed,
 )
 from pipelines.website.model import Page, SiteModel
@@ -86,11 +87,13 @@ class FilesGenerator(Generator):
         output = Path(self.output_path)
         files = site_files(model, addresses)
         files[VEGA_RUNTIME] = model.charts.runtime.encode("utf-8")
-        # As for pages: an unchanged file is hard-linked from the previous build, not written.
-        previous_setting = self.settings.get(PREVIOUS_SETTING)
-        previous = Path(previous_setting) if previous_setting else None
-        written = sum(
-            write_if_changed(output / path, content, previous / path if previous else None)
-            for path, content in files.items()
-        )
+        # As for pages: an unchanged file is kept in the previous output, not written.
+        staging: Staging | None = self.settings.get(STAGING_SETTING)
+        previous = staging.previous if staging is not None else None
+        written = 0
+        for path, content in files.items():
+            if write_if_changed(output / path, content, previous / path if previous else None):
+                written += 1
+            elif staging is not None:
+                staging.keep(path)
         log.info("wrote %d of %d feeds, sitemaps and scripts", written, len(files))

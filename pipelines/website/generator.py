@@ -3,7 +3,7 @@
 Every planned page has an input key: a digest of the site-wide inputs every page shares
 (instance, vocabularies, chart specs, templates, settings, code and library versions) and of
 the page's own context, which carries everything its template reads besides them. A rebuild
-with a page state (website.page_state_path) hard-links each page whose key is the one recorded
+with a page state (website.page_state_path) keeps each page whose key is the one recorded
 for the file still in the previous output, and renders only the others.
 """
 
@@ -28,6 +28,7 @@ from typing import Any
 from markupsafe import Markup
 from pelican.generators import Generator
 
+from pipelines.staging import Staging
 from pipelines.versions import add_library_versions
 from pipelines.website.filters import FILTERS, script_json
 from pipelines.website.model import Page, SiteModel, plan_pages
@@ -36,8 +37,8 @@ log = logging.getLogger(__name__)
 
 SITE_SETTING = "FEEDBACK_SITE"
 PLAN_CONTEXT = "FEEDBACK_PLANNED_PAGES"
-# A finished earlier build: pages whose bytes are unchanged are hard-linked from it, not written.
-PREVIOUS_SETTING = "FEEDBACK_PREVIOUS_OUTPUT"
+# The build's Staging: a page whose bytes are unchanged is kept in its previous output, not written.
+STAGING_SETTING = "FEEDBACK_STAGING"
 # Where the input key of each page of the previous output is kept (page_state_path).
 STATE_SETTING = "FEEDBACK_PAGE_STATE"
 # Below this many pages, starting worker processes costs more than it saves.
@@ -173,29 +174,19 @@ def relative_root(save_as: str) -> str:
 
 
 def write_if_changed(path: Path, content: bytes, previous: Path | None = None) -> bool:
-    """Put content at path, writing only when no file holds exactly it; True when written.
+    """Write content at path unless previous holds exactly it; True when written.
 
-    When previous (the same page in an earlier build) holds these bytes it is hard-linked, so
-    an unchanged page keeps its file. New bytes go to a temporary file renamed into place: a
-    file shared by a link with an earlier build is never written through.
+    previous is the same file in the output the build updates in place: when it holds
+    these bytes nothing is written, and the caller keeps it (Staging.keep).
     """
-    try:
-        if path.read_bytes() == content:
-            return False
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
     if previous is not None:
         try:
             if previous.stat().st_size == len(content) and previous.read_bytes() == content:
-                if path.exists():
-                    path.unlink()
-                os.link(previous, path)
                 return False
         except OSError:
-            pass  # not there, or links not possible here: write the page instead
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(content)
-    temporary.replace(path)
+            pass  # not there: write it
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
     return True
 
 
@@ -207,6 +198,7 @@ class Written:
     written: int
     entries: dict[str, Entry]  # pages with an input key, for the next build's page state
     pages: int
+    kept: list[str]  # pages of the previous output left as they are
 
 
 class CommonsGenerator(Generator):
@@ -280,17 +272,18 @@ class CommonsGenerator(Generator):
         """Put every shares-th page from share on in place, rendering only changed inputs.
 
         With shared (the shared key) each page gets an input key; a page whose key is the
-        one state records for the previous output's file, untouched since, is hard-linked.
+        one state records for the previous output's file, untouched since, is kept without
+        being rendered. A page rendered to the bytes the previous output holds is kept too.
         """
         output = Path(self.output_path)
-        previous_setting = self.settings.get(PREVIOUS_SETTING)
-        previous = Path(previous_setting) if previous_setting else None
+        staging: Staging | None = self.settings.get(STAGING_SETTING)
+        previous = staging.previous if staging is not None else None
         keys = InputKeys(shared) if shared is not None else None
         rendered = written = 0
         entries: dict[str, Entry] = {}
+        kept: list[str] = []
         pages = self.pages[share::shares]
         for page in pages:
-            target = output / page.save_as
             key = keys.key(page) if keys is not None else None
             if key is not None:
                 entry = state.get(page.save_as)
@@ -298,18 +291,23 @@ class CommonsGenerator(Generator):
                     previous is not None
                     and entry is not None
                     and entry[0] == key
-                    and _link_unchanged(previous / page.save_as, target, entry)
+                    and _unchanged(previous / page.save_as, entry)
                 ):
                     entries[page.save_as] = entry
+                    kept.append(page.save_as)
                     continue
             content = self.render(page, base)
             rendered += 1
-            written += write_if_changed(
-                target, content, previous / page.save_as if previous else None
-            )
+            old = previous / page.save_as if previous is not None else None
+            target = output / page.save_as
+            if write_if_changed(target, content, old):
+                written += 1
+            elif old is not None:
+                kept.append(page.save_as)
+                target = old
             if key is not None:
                 entries[page.save_as] = _stat_entry(key, target)
-        return Written(rendered, written, entries, len(pages))
+        return Written(rendered, written, entries, len(pages), kept)
 
     def generate_output(self, writer: Any) -> None:
         started, times = time.perf_counter(), os.times()
@@ -336,6 +334,11 @@ class CommonsGenerator(Generator):
             gc.unfreeze()
         if state_path is not None:
             write_page_state(state_path, {k: v for r in results for k, v in r.entries.items()})
+        staging: Staging | None = self.settings.get(STAGING_SETTING)
+        if staging is not None:
+            for result in results:
+                for name in result.kept:
+                    staging.keep(name)
         rendered = sum(result.rendered for result in results)
         written = sum(result.written for result in results)
         ended = os.times()
@@ -393,19 +396,13 @@ class CommonsGenerator(Generator):
         return results
 
 
-def _link_unchanged(previous: Path, target: Path, entry: Entry) -> bool:
-    """Hard-link previous to target if it is still the file entry recorded; True when linked."""
+def _unchanged(previous: Path, entry: Entry) -> bool:
+    """Whether previous is still the file entry recorded."""
     try:
         info = previous.stat()
-        if (info.st_size, info.st_ino, info.st_mtime_ns) != entry[1:]:
-            return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()
-        os.link(previous, target)
-        return True
     except OSError:
-        return False  # gone, or links not possible here: the page is rendered instead
+        return False  # gone: the page is rendered instead
+    return (info.st_size, info.st_ino, info.st_mtime_ns) == entry[1:]
 
 
 def _render_worker(
