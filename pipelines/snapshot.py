@@ -11,9 +11,10 @@ is not recorded (as git's "racy" entries) and it is read again next time.
 The digests are facts about bytes and are used whatever the code (input_digest needs only
 them); the parses and values are used only under the fingerprint they were made with: the
 schemas, the size limit, the Python version, the libraries and the code that parse and
-derive. The file is written atomically, holds plain values only (marshal builds no objects
-and runs no code) and a sha256 of each section: a corrupt, truncated, old or foreign
-snapshot is ignored, with a log line, and everything is read as if there were none.
+derive. Its files are written atomically and hold plain values only (marshal builds no
+objects and runs no code); the index file holds the sha256 of itself and of each bucket
+file of parses: a corrupt, truncated, old or foreign snapshot is ignored, with a log line,
+and everything is read as if there were none.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import marshal
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from pipelines import recordfile, yamlfile
 from pipelines.package import SourcePackage
@@ -37,14 +39,15 @@ from pipelines.versions import add_library_versions
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 MAGIC = b"feedback-commons data snapshot\n"
 # A file changed again within this long of being stat'ed could keep the same mtime and
 # ctime (file systems keep time in ticks): as build.InputListing.
 SETTLED_NS = 2_000_000_000
-# Parses are written this many files to a marshal section, so that writing never holds
-# the whole file's bytes at once.
-SECTION_FILES = 10000
+# The parses are kept in this many files, each record file's by a hash of its name: a
+# rebuild after one new story writes one of them again, not every parse (240 MB at
+# 100,000 stories).
+BUCKETS = 64
 # Libraries whose version changes a parse (libyaml) or validate's derived values (the
 # phone number scan).
 LIBRARIES = ("pyyaml", "phonenumbers")
@@ -111,63 +114,92 @@ class SnapshotUnusable(Exception):
     """The snapshot file is not one this code wrote, or it is damaged."""
 
 
-def _read_sections(path: Path, index_only: bool) -> tuple[str, list[Any]]:
-    """The fingerprint and the sections (the index, then the parses unless index_only)."""
-    with open(path, "rb") as handle:
-        if handle.read(len(MAGIC)) != MAGIC:
-            raise SnapshotUnusable("not a data snapshot")
-        handle.seek(-8, os.SEEK_END)
-        trailer_length = int.from_bytes(handle.read(8), "big")
-        handle.seek(-8 - trailer_length, os.SEEK_END)
-        trailer = marshal.loads(handle.read(trailer_length))
-        if not (
-            isinstance(trailer, tuple)
-            and len(trailer) == 3
-            and trailer[0] == SNAPSHOT_FORMAT
-            and isinstance(trailer[1], str)
-            and isinstance(trailer[2], list)
-            and trailer[2]
-        ):
-            raise SnapshotUnusable("written by another version")
-        sections = []
-        for offset, length, digest in trailer[2][:1] if index_only else trailer[2]:
-            handle.seek(offset)
-            data = handle.read(length)
-            if len(data) != length or hashlib.sha256(data).digest() != digest:
-                raise SnapshotUnusable("damaged")
-            section = marshal.loads(data)
-            if not isinstance(section, dict):
-                raise SnapshotUnusable("damaged")
-            sections.append(section)
-        return trailer[1], sections
+# The index file: MAGIC, the marshalled index (every file's signature and digest), the
+# marshalled trailer and the trailer's length (8 bytes). The trailer holds the format, the
+# fingerprint, the index's sha256 and, for each bucket of parses, its number and the sha256
+# of its file's bytes (which names the file: a bucket unchanged is not written again).
+Trailer = tuple[int, str, bytes, list[tuple[int, bytes]]]
 
 
-def _write_sections(handle: BinaryIO, fingerprint: str, sections: Iterable[Any]) -> None:
-    handle.write(MAGIC)
-    table = []
-    for section in sections:
-        data = marshal.dumps(section)
-        table.append((handle.tell(), len(data), hashlib.sha256(data).digest()))
-        handle.write(data)
-    trailer = marshal.dumps((SNAPSHOT_FORMAT, fingerprint, table))
-    handle.write(trailer)
-    handle.write(len(trailer).to_bytes(8, "big"))
+def _bucket(shown: str) -> int:
+    return zlib.crc32(shown.encode("utf-8", "surrogateescape")) % BUCKETS
 
 
-def _open(path: Path, index_only: bool) -> tuple[str, list[Any]] | None:
+def _bucket_path(path: Path, digest: bytes) -> Path:
+    return path.with_name(f"{path.stem}-{digest.hex()[:24]}{path.suffix}")
+
+
+def _read_index(path: Path) -> tuple[str, dict[str, IndexEntry], list[tuple[int, bytes]]]:
+    """The fingerprint, the index and the buckets' numbers and digests of an index file."""
+    data = path.read_bytes()
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 8:
+        raise SnapshotUnusable("not a data snapshot")
+    trailer_length = int.from_bytes(data[-8:], "big")
+    if trailer_length > len(data) - len(MAGIC) - 8:
+        raise SnapshotUnusable("damaged")
+    trailer = marshal.loads(data[-8 - trailer_length : -8])
+    if not (
+        isinstance(trailer, tuple)
+        and len(trailer) == 4
+        and trailer[0] == SNAPSHOT_FORMAT
+        and isinstance(trailer[1], str)
+        and isinstance(trailer[2], bytes)
+        and isinstance(trailer[3], list)
+        and all(
+            isinstance(b, tuple)
+            and len(b) == 2
+            and isinstance(b[0], int)
+            and isinstance(b[1], bytes)
+            for b in trailer[3]
+        )
+    ):
+        raise SnapshotUnusable("written by another version")
+    index_bytes = data[len(MAGIC) : -8 - trailer_length]
+    if hashlib.sha256(index_bytes).digest() != trailer[2]:
+        raise SnapshotUnusable("damaged")
+    index = marshal.loads(index_bytes)
+    if not isinstance(index, dict):
+        raise SnapshotUnusable("damaged")
+    return trailer[1], index, trailer[3]
+
+
+def _read_bucket(path: Path, digest: bytes) -> dict[str, ParseEntry]:
+    data = _bucket_path(path, digest).read_bytes()
+    if hashlib.sha256(data).digest() != digest:
+        raise SnapshotUnusable("a bucket of parses is damaged")
+    bucket = marshal.loads(data)
+    if not isinstance(bucket, dict):
+        raise SnapshotUnusable("a bucket of parses is damaged")
+    return bucket
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
-        return _read_sections(path, index_only)
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+
+
+UNUSABLE = (OSError, EOFError, ValueError, TypeError, SnapshotUnusable)
+
+
+def _open_index(path: Path) -> tuple[str, dict[str, IndexEntry], list[tuple[int, bytes]]] | None:
+    try:
+        return _read_index(path)
     except FileNotFoundError:
         return None
-    except (OSError, EOFError, ValueError, TypeError, SnapshotUnusable) as error:
+    except UNUSABLE as error:
         log.warning("ignoring the data snapshot %s: %s", path.as_posix(), error)
         return None
 
 
 def known_digests(cache_dir: Path, data_dir: Path) -> dict[str, IndexEntry]:
     """Each recorded file's signature and digest (whatever code wrote them), by shown path."""
-    opened = _open(snapshot_path(cache_dir, data_dir), index_only=True)
-    return {} if opened is None else opened[1][0]
+    opened = _open_index(snapshot_path(cache_dir, data_dir))
+    return {} if opened is None else opened[1]
 
 
 def digest_if_unchanged(known: dict[str, IndexEntry], shown: str, path: str | Path) -> bytes | None:
@@ -189,11 +221,15 @@ class Snapshot:
         fingerprint: str,
         index: dict[str, IndexEntry],
         parses: dict[str, ParseEntry],
+        buckets: dict[int, bytes],
     ) -> None:
         self.path = path
         self.fingerprint = fingerprint
         self.index = index
         self.parses = parses
+        # The digest of each bucket file read, and the buckets holding a parse not read.
+        self.buckets = buckets
+        self.changed_buckets: set[int] = set()
         self.new_index: dict[str, IndexEntry] = {}
         self.new_parses: dict[str, ParseEntry] = {}
         self.changed = False
@@ -205,17 +241,21 @@ class Snapshot:
     def open(cls, cache_dir: Path, data_dir: Path, fingerprint: str) -> Snapshot:
         """The snapshot of data_dir; empty when there is none, it is damaged or out of date."""
         path = snapshot_path(cache_dir, data_dir)
-        opened = _open(path, index_only=False)
+        opened = _open_index(path)
         if opened is None:
-            return cls(path, fingerprint, {}, {})
-        stored_fingerprint, sections = opened
+            return cls(path, fingerprint, {}, {}, {})
+        stored_fingerprint, index, buckets = opened
         if stored_fingerprint != fingerprint:
             log.info("not using the data snapshot %s: it is out of date", path.as_posix())
-            return cls(path, fingerprint, {}, {})
+            return cls(path, fingerprint, {}, {}, {})
         parses: dict[str, ParseEntry] = {}
-        for section in sections[1:]:
-            parses.update(section)
-        return cls(path, fingerprint, sections[0], parses)
+        try:
+            for _number, digest in buckets:
+                parses.update(_read_bucket(path, digest))
+        except UNUSABLE as error:
+            log.warning("ignoring the data snapshot %s: %s", path.as_posix(), error)
+            return cls(path, fingerprint, {}, {}, {})
+        return cls(path, fingerprint, index, parses, dict(buckets))
 
     def lookup(
         self, listed: list[tuple[str, str]]
@@ -279,27 +319,52 @@ class Snapshot:
             self.changed = True
         self.new_index[shown] = entry
         if parse is not None:
+            if self.parses.get(shown) is not parse:
+                self.changed_buckets.add(_bucket(shown))
             self.new_parses[shown] = parse
 
     def save(self) -> None:
-        """Write what this load saw, if anything differs from what was read."""
+        """Write what this load saw, if anything differs from what was read: the buckets of
+        parses that changed, then the index file (which commits them), then the buckets
+        nothing refers to any more are removed."""
         if not self.changed and self.new_index.keys() == self.index.keys():
             return
-        names = sorted(self.new_parses)
-        sections = [dict(sorted(self.new_index.items()))] + [
-            {name: self.new_parses[name] for name in names[start : start + SECTION_FILES]}
-            for start in range(0, len(names), SECTION_FILES)
-        ]
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        names: dict[int, list[str]] = {}
+        for name in self.new_parses:
+            names.setdefault(_bucket(name), []).append(name)
+        were: dict[int, int] = {}
+        for name in self.parses:
+            number = _bucket(name)
+            were[number] = were.get(number, 0) + 1
+        buckets = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as handle:
-                _write_sections(handle, self.fingerprint, sections)
-            temporary.replace(self.path)
+            for number in sorted(names):
+                kept = self.buckets.get(number)
+                if (
+                    kept is not None
+                    and number not in self.changed_buckets
+                    and were.get(number) == len(names[number])
+                ):
+                    buckets.append((number, kept))
+                    continue
+                data = marshal.dumps({n: self.new_parses[n] for n in sorted(names[number])})
+                digest = hashlib.sha256(data).digest()
+                _write_atomically(_bucket_path(self.path, digest), data)
+                buckets.append((number, digest))
+            index = marshal.dumps(dict(sorted(self.new_index.items())))
+            trailer = marshal.dumps(
+                (SNAPSHOT_FORMAT, self.fingerprint, hashlib.sha256(index).digest(), buckets)
+            )
+            _write_atomically(self.path, MAGIC + index + trailer + len(trailer).to_bytes(8, "big"))
         except OSError as error:
             log.warning("could not write the data snapshot %s: %s", self.path.as_posix(), error)
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+            return
+        used = {_bucket_path(self.path, digest).name for _number, digest in buckets}
+        for path in self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"):
+            if path.name not in used:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
 
 def _well_formed(packed: Any) -> bool:

@@ -52,7 +52,16 @@ def settle_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def snapshot_files(cache: Path) -> list[Path]:
-    return sorted(cache.glob("snapshot-*.marshal"))
+    """The snapshot's index files (its bucket files of parses are named after them)."""
+    return sorted(p for p in cache.glob("snapshot-*.marshal") if p.stem.count("-") == 1)
+
+
+def bucket_files(cache: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in cache.glob("snapshot-*.marshal")
+        if p.stem.count("-") == 2
+    }
 
 
 def unchanged_count(caplog: pytest.LogCaptureFixture) -> int:
@@ -266,12 +275,51 @@ def test_a_damaged_snapshot_is_ignored(
     assert unchanged_count(caplog) > 0
 
 
+def test_a_damaged_bucket_of_parses_is_ignored(
+    instance: Path, tmp_path: Path, settle_at_once: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = tmp_path / "cache"
+    load(instance, cache)
+    bucket = cache / sorted(bucket_files(cache))[0]
+    data = bucket.read_bytes()
+    bucket.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    caplog.set_level(logging.INFO)
+    expected = contents(load(instance))
+    assert contents(load(instance, cache)) == expected
+    assert any("a bucket of parses is damaged" in m for m in caplog.messages)
+    assert unchanged_count(caplog) == 0
+
+
+def test_a_new_file_writes_one_bucket_of_parses_again(
+    instance: Path, tmp_path: Path, settle_at_once: None
+) -> None:
+    cache = tmp_path / "cache"
+    load(instance, cache)
+    before = bucket_files(cache)
+    assert len(before) > 2
+    story = sorted((instance / "stories").rglob("*.yaml"))[0]
+    added = story.with_name("2026-03-03-added1.yaml")
+    added.write_text(story.read_text(encoding="utf-8").replace(story.stem, added.stem, 1))
+    load(instance, cache)
+    after = bucket_files(cache)
+    assert len(set(before.items()) - set(after.items())) <= 1  # none if it has a bucket of its own
+    assert len(set(after.items()) - set(before.items())) == 1
+    assert contents(load(instance, cache)) == contents(load(instance))
+    added.unlink()
+    load(instance, cache)
+    assert bucket_files(cache) == before  # the same bytes, so the same file name
+
+
 def rewrite(path: Path, change: Any) -> None:
-    """Write the snapshot at path again (valid checksums) after change(fingerprint, sections)."""
-    fingerprint, sections = snapshot._read_sections(path, index_only=False)
-    fingerprint, sections = change(fingerprint, sections)
-    with open(path, "wb") as handle:
-        snapshot._write_sections(handle, fingerprint, sections)
+    """Write the snapshot at path again (valid digests) after change(fingerprint, index, parses)."""
+    fingerprint, index, buckets = snapshot._read_index(path)
+    parses: dict[str, Any] = {}
+    for _number, digest in buckets:
+        parses.update(snapshot._read_bucket(path, digest))
+    written = snapshot.Snapshot(path, "", {}, {}, {})
+    written.fingerprint, written.new_index, written.new_parses = change(fingerprint, index, parses)
+    written.changed = True
+    written.save()
 
 
 def test_a_snapshot_of_other_code_is_not_used_for_parses(
@@ -281,13 +329,9 @@ def test_a_snapshot_of_other_code_is_not_used_for_parses(
     load(instance, cache)
     (path,) = snapshot_files(cache)
 
-    def wrong_parses(fingerprint: str, sections: list[Any]) -> tuple[str, list[Any]]:
-        parses: dict[str, Any] = {
-            name: ((({"id": "forged"}, 1, {}, {}), []), None)
-            for section in sections[1:]
-            for name in section
-        }
-        return "other code", [sections[0], parses]
+    def wrong_parses(fingerprint: str, index: Any, parses: Any) -> tuple[str, Any, Any]:
+        forged: dict[str, Any] = dict.fromkeys(parses, ((({"id": "forged"}, 1, {}, {}), []), None))
+        return "other code", index, forged
 
     rewrite(path, wrong_parses)
     caplog.set_level(logging.INFO)
@@ -304,10 +348,12 @@ def test_damaged_entries_are_read_again(
     load(instance, cache)
     (path,) = snapshot_files(cache)
 
-    def wrong_shapes(fingerprint: str, sections: list[Any]) -> tuple[str, list[Any]]:
-        index = dict.fromkeys(sections[0], ("wrong", "shape"))
-        parses = {name: ("wrong", "shape") for section in sections[1:] for name in section}
-        return fingerprint, [index, parses]
+    def wrong_shapes(fingerprint: str, index: Any, parses: Any) -> tuple[str, Any, Any]:
+        return (
+            fingerprint,
+            dict.fromkeys(index, ("wrong", "shape")),
+            dict.fromkeys(parses, ("wrong", "shape")),
+        )
 
     rewrite(path, wrong_shapes)
     expected = contents(load(instance))
