@@ -227,9 +227,9 @@ class Snapshot:
         self.fingerprint = fingerprint
         self.index = index
         self.parses = parses
-        # The digest of each bucket file read, and the buckets holding a parse not read.
+        # The digest of each bucket file read, and the files whose parse is not the one read.
         self.buckets = buckets
-        self.changed_buckets: set[int] = set()
+        self.changed_parses: list[str] = []
         self.new_index: dict[str, IndexEntry] = {}
         self.new_parses: dict[str, ParseEntry] = {}
         self.changed = False
@@ -313,39 +313,35 @@ class Snapshot:
     ) -> None:
         """Keep what was read now: the file's settled signature (or None), digest and parse."""
         entry = (found, digest)
-        if self.index.get(shown) != entry or (
-            parse is not None and self.parses.get(shown) is not parse
-        ):
+        if self.index.get(shown) != entry:
             self.changed = True
         self.new_index[shown] = entry
         if parse is not None:
-            if self.parses.get(shown) is not parse:
-                self.changed_buckets.add(_bucket(shown))
             self.new_parses[shown] = parse
+            if self.parses.get(shown) is not parse:
+                self.changed_parses.append(shown)
 
     def save(self) -> None:
         """Write what this load saw, if anything differs from what was read: the buckets of
         parses that changed, then the index file (which commits them), then the buckets
         nothing refers to any more are removed."""
-        if not self.changed and self.new_index.keys() == self.index.keys():
+        if (
+            not self.changed
+            and not self.changed_parses
+            and self.new_index.keys() == self.index.keys()
+        ):
             return
         names: dict[int, list[str]] = {}
         for name in self.new_parses:
             names.setdefault(_bucket(name), []).append(name)
-        were: dict[int, int] = {}
-        for name in self.parses:
-            number = _bucket(name)
-            were[number] = were.get(number, 0) + 1
+        gone = self.parses.keys() - self.new_parses.keys()
+        changed = {_bucket(name) for name in (*self.changed_parses, *gone)}
         buckets = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             for number in sorted(names):
                 kept = self.buckets.get(number)
-                if (
-                    kept is not None
-                    and number not in self.changed_buckets
-                    and were.get(number) == len(names[number])
-                ):
+                if kept is not None and number not in changed:
                     buckets.append((number, kept))
                     continue
                 data = marshal.dumps({n: self.new_parses[n] for n in sorted(names[number])})

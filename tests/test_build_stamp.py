@@ -136,11 +136,12 @@ def test_a_rebuild_after_one_new_story_reads_only_that_file(
     monkeypatch.setattr(load, "_file_digest", hashing)
     monkeypatch.setattr(build, "input_digest", digesting)
     caplog.set_level(logging.INFO, logger="pipelines.load")
+    caplog.clear()
 
     result = build_all(data, output, SETTINGS, cache_dir=cache)
 
     assert result.stories == first.stories + 1
-    (message,) = [m for m in caplog.messages if "unchanged since the snapshot" in m]
+    *_, message = [m for m in caplog.messages if "unchanged since the snapshot" in m]
     record_files = len(list((data / "stories").rglob("*.yaml"))) + len(
         list((data / "responses").rglob("*.yaml"))
     )
