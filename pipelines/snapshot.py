@@ -77,12 +77,14 @@ def settled(found: Signature | None, stat_at: int) -> Signature | None:
 
 
 def parse_fingerprint(package: SourcePackage, max_bytes: int, shown_dir: str) -> str:
-    """What a file's parse depends on besides its own bytes: the schemas, the size limit,
-    the Python version, libyaml and the code that parses."""
+    """What a file's recorded parse depends on besides its own bytes: the schemas, the size
+    limit, the Python version, libyaml and the code that parses and records it."""
     digest = hashlib.sha256()
     digest.update(f"{SNAPSHOT_FORMAT}\0{sys.version}\0{max_bytes}\0{shown_dir}\0".encode())
     add_library_versions(digest, LIBRARIES)
-    for module in (recordfile.__file__, yamlfile.__file__):
+    # This module and readpool make what is recorded from what recordfile gives.
+    here = Path(__file__)
+    for module in (recordfile.__file__, yamlfile.__file__, here, here.with_name("readpool.py")):
         digest.update(Path(module or "").read_bytes())
     tables = [
         [t.name, t.path, t.format, t.part_of, t.key, t.layout, t.schema] for t in package.tables
