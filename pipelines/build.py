@@ -70,7 +70,7 @@ def build_all(
         with ParallelListing(output_dir) as output_listing:
             inputs = InputListing.of(data_dir)
             trusted = stamp.data_digest_if_unchanged(inputs)
-            data_digest = trusted or input_digest(data_dir)
+            data_digest = trusted or input_digest(data_dir, cache_dir)
             previous = stamp.result_if_unchanged(stamp_key(data_digest, settings), output_listing)
         if previous is not None and not half_applied(output_dir):
             if trusted is None and inputs.settled:

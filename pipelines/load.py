@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import os
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.package import SourcePackage, Table, read_source_package
-from pipelines.parsecache import CACHE_FORMAT, ParseCache, parse_fingerprint
 from pipelines.readpool import Derive, read_record_files
 from pipelines.recordfile import (
     Location,
@@ -31,10 +31,18 @@ from pipelines.recordfile import (
     flatten_record,
     read_record_file,
 )
+from pipelines.snapshot import (
+    Signature,
+    Snapshot,
+    digest_if_unchanged,
+    known_digests,
+    settled,
+    signature,
+    snapshot_fingerprint,
+)
 
 # What other modules import from here (the record-file names live in recordfile).
 __all__ = [
-    "CACHE_FORMAT",
     "DEFAULT_CACHE_DIR",
     "DEFAULT_MAX_FILE_BYTES",
     "Dataset",
@@ -272,8 +280,9 @@ def load_dataset(
 ) -> Dataset:
     """Read every table of data/ (or, with only, those record files plus all CSV tables).
 
-    With cache_dir, record files whose bytes are unchanged since an earlier run are not
-    parsed again (see ParseCache). With derive, its values for the rows of record files are
+    With cache_dir (and without only), files whose stat is unchanged since an earlier load
+    are not read again: their digests, parses and derived values come from the snapshot
+    (see pipelines.snapshot). With derive, its values for the rows of record files are
     computed where the files are read and kept as Dataset.derived.
     """
     with paused_gc():
@@ -291,6 +300,8 @@ def _load_dataset(
     derived: dict[str, list[Any]] = {}
     wanted = None if only is None else {Path(p).resolve() for p in only}
     content: list[tuple[str, bytes]] = []
+    # Files read now, with the signatures to record for them once the snapshot is open.
+    read_whole: list[tuple[str, Signature | None, bytes]] = []
 
     optional = {
         resource.get("name")
@@ -305,7 +316,7 @@ def _load_dataset(
             files.extend(read)
             if read:
                 content.append(
-                    (read[0], hashlib.sha256((data_dir / table.path).read_bytes()).digest())
+                    (read[0], _recorded_digest(data_dir / table.path, read[0], read_whole))
                 )
 
     instance = package.table("instance")
@@ -313,7 +324,9 @@ def _load_dataset(
     shown_instance = f"{shown_dir}/{instance.path}"
     if instance_path.is_file():
         files.append(shown_instance)
-        content.append((shown_instance, hashlib.sha256(instance_path.read_bytes()).digest()))
+        content.append(
+            (shown_instance, _recorded_digest(instance_path, shown_instance, read_whole))
+        )
         parsed, found = read_record_file(
             instance_path.read_bytes(), shown_instance, instance, [], DEFAULT_MAX_FILE_BYTES
         )
@@ -326,11 +339,17 @@ def _load_dataset(
         )
     max_bytes = max_file_bytes(tables["instance"])
 
-    cache = (
+    # A load of some files only (--since) reads too few to gain from the snapshot.
+    snapshot = (
         None
-        if cache_dir is None
-        else ParseCache.open(cache_dir, data_dir, parse_fingerprint(package, max_bytes, shown_dir))
+        if cache_dir is None or wanted is not None
+        else Snapshot.open(
+            cache_dir, data_dir, snapshot_fingerprint(package, max_bytes, shown_dir, derive)
+        )
     )
+    if snapshot is not None:
+        for shown, stat, digest in read_whole:
+            snapshot.record(shown, stat, digest)
     for table in package.tables:
         if not table.is_file_per_record:
             continue
@@ -344,7 +363,7 @@ def _load_dataset(
         rows = tables[table.name]
         values = derived.setdefault(table.name, []) if derive is not None else None
         for shown, (parsed, found), digest, value in read_record_files(
-            listed, shape, max_bytes, cache, derive
+            listed, shape, max_bytes, snapshot, derive
         ):
             content.append((shown, digest))
             issues.extend(found)
@@ -358,12 +377,14 @@ def _load_dataset(
                 child_table = tables[name]
                 for child_row, child_location in pairs:
                     child_table.add(child_row, child_location)
-    if cache is not None:
-        cache.save(complete=wanted is None)
+    if snapshot is not None:
+        snapshot.save()
         log.info(
-            "read %d files with libyaml; %d unchanged ones came from the cache",
-            cache.misses,
-            cache.hits,
+            "%d files unchanged since the snapshot were not read; %d read with libyaml, "
+            "%d of them parsed again",
+            snapshot.unchanged_files,
+            snapshot.libyaml_reads + snapshot.same_bytes_files,
+            snapshot.libyaml_reads,
         )
     log.info("read %d files from %s", len(files), shown_dir)
     return Dataset(data_dir, shown_dir, package, tables, issues, files, _total(content), derived)
@@ -382,22 +403,43 @@ def _file_digest(path: str | Path) -> bytes:
         return hashlib.sha256(handle.read()).digest()
 
 
-def input_digest(data_dir: Path) -> str:
-    """The digest load_dataset gives as Dataset.digest, from reading bytes only (no parsing)."""
+def _recorded_digest(
+    path: Path, shown: str, read_whole: list[tuple[str, Signature | None, bytes]]
+) -> bytes:
+    """The file's sha256, noted in read_whole with its settled signature (stat'ed first)."""
+    stat_at = time.time_ns()
+    found = settled(signature(path), stat_at)
+    digest = _file_digest(path)
+    read_whole.append((shown, found, digest))
+    return digest
+
+
+def input_digest(data_dir: Path, cache_dir: Path | None = None) -> str:
+    """The digest load_dataset gives as Dataset.digest, from reading bytes only (no parsing).
+
+    With cache_dir, a file whose stat is as the snapshot recorded it is not read: its
+    recorded digest is used.
+    """
     package = read_source_package(data_dir)
     shown_dir = display_path(data_dir)
+    known = {} if cache_dir is None else known_digests(cache_dir, data_dir)
+
+    def digest(path: str | Path, shown: str) -> bytes:
+        return digest_if_unchanged(known, shown, path) or _file_digest(path)
+
     content = [
-        (f"{shown_dir}/{table.path}", _file_digest(data_dir / table.path))
+        (f"{shown_dir}/{table.path}", digest(data_dir / table.path, f"{shown_dir}/{table.path}"))
         for table in package.tables
         if table.format == "csv" and (data_dir / table.path).is_file()
     ]
     instance = package.table("instance")
     if (data_dir / instance.path).is_file():
-        content.append((f"{shown_dir}/{instance.path}", _file_digest(data_dir / instance.path)))
+        shown = f"{shown_dir}/{instance.path}"
+        content.append((shown, digest(data_dir / instance.path, shown)))
     for table in package.tables:
         if table.is_file_per_record:
             content.extend(
-                (shown, _file_digest(path))
+                (shown, digest(path, shown))
                 for path, shown in _record_file_names(data_dir, shown_dir, table, [])
             )
     return _total(content)

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from pipelines.package import Table
-from pipelines.parsecache import ParseCache
 from pipelines.recordfile import (
     Packed,
     Parsed,
@@ -31,6 +30,7 @@ from pipelines.recordfile import (
     read_simple,
     unpack_parse,
 )
+from pipelines.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -118,27 +118,47 @@ def read_record_files(
     listed: list[tuple[str, str]],
     shape: RecordShape,
     max_bytes: int,
-    cache: ParseCache | None,
+    snapshot: Snapshot | None,
     derive: Derive | None = None,
 ) -> Iterator[tuple[str, tuple[Parsed | None, list[ReadIssue]], bytes, Any]]:
-    """Each file's parse, sha256 and derived value, in the order given: read simply (on every
-    core when many), from the cache, or by libyaml."""
+    """Each file's parse, sha256 and derived value, in the order given: from the snapshot
+    when its stat is unchanged, else read simply (on every core when many) or by libyaml."""
     children = list(shape.children)
+    if snapshot is None:
+        recorded: list[tuple[bytes, Packed, Any] | None] = [None] * len(listed)
+        signatures: list[Any] = [None] * len(listed)
+    else:
+        recorded, signatures = snapshot.lookup(listed)
+    to_read = [item for item, hit in zip(listed, recorded, strict=True) if hit is None]
     job = functools.partial(_read_chunk, shape=shape, max_bytes=max_bytes, derive=derive)
-    results = map_chunks(job, listed, READ_CHUNK, PARALLEL_READ_MIN)
-    for (path, shown), (digest, packed, value) in zip(listed, results, strict=True):
-        if packed is not None:
+    fresh = zip(to_read, map_chunks(job, to_read, READ_CHUNK, PARALLEL_READ_MIN), strict=True)
+    for (path, shown), hit, found in zip(listed, recorded, signatures, strict=True):
+        if hit is not None:
+            digest, packed, value = hit
             yield shown, unpack_parse(packed, shown), digest, value
             continue
-        cached = cache.get(shown, digest) if cache is not None else None
-        if cached is not None:
-            result = unpack_parse(cached, shown)
+        _item, (digest, packed, value) = next(fresh)
+        if packed is not None:
+            result = unpack_parse(packed, shown)
         else:
-            with open(path, "rb") as handle:
-                raw = handle.read()
-            result = read_record_file(raw, shown, shape.table, children, max_bytes, shape)
-            if cache is not None:
-                cache.put(shown, digest, pack_parse(*result))
-        parsed = result[0]
-        value = _derived(derive, shape.table, [parsed[0]])[0] if parsed else None
+            cached = None if snapshot is None else snapshot.same_bytes(shown, digest)
+            if cached is not None:
+                packed, value = cached
+                result = unpack_parse(packed, shown)
+            else:
+                with open(path, "rb") as handle:
+                    raw = handle.read()
+                # The digest of the bytes parsed here: the file may have changed since.
+                digest = hashlib.sha256(raw).digest()
+                result = read_record_file(raw, shown, shape.table, children, max_bytes, shape)
+                parsed = result[0]
+                value = _derived(derive, shape.table, [parsed[0]])[0] if parsed else None
+                if snapshot is not None:
+                    snapshot.libyaml_reads += 1
+                    packed = pack_parse(*result)
+        if snapshot is not None and packed is not None:
+            snapshot.record(shown, found, digest, (packed, value))
         yield shown, result, digest, value
+    # Drain the workers' results so that their pool closes now, not when collected.
+    if next(fresh, None) is not None:
+        raise RuntimeError("more files were read than listed")

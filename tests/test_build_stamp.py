@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from pipelines import build, listing
+from pipelines import build, listing, load, snapshot
 from pipelines.build import build_all
-from pipelines.demo_data import write_demo_data
+from pipelines.demo_data import add_story, write_demo_data
 from pipelines.listing import ParallelListing
 from tests.conftest import DATA, SETTINGS
 
@@ -100,7 +101,7 @@ def test_data_hashed_on_a_rebuild_with_nothing_changed_is_trusted_by_stat_after(
     stamp.write_text(json.dumps(stored), encoding="utf-8")
     hashed: list[Path] = []
     digest = build.input_digest
-    monkeypatch.setattr(build, "input_digest", lambda d: hashed.append(d) or digest(d))
+    monkeypatch.setattr(build, "input_digest", lambda d, c: hashed.append(d) or digest(d, c))
     before = stats(output)
 
     build_all(data, output, SETTINGS, cache_dir=cache)
@@ -115,3 +116,44 @@ def stats(root: Path) -> dict[str, tuple[int, int]]:
         for p in root.rglob("*")
         if p.is_file()
     }
+
+
+def test_a_rebuild_after_one_new_story_reads_only_that_file(
+    built: tuple[Path, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(built[0], data)
+    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)  # files just copied count as settled
+    first = build_all(data, output, SETTINGS, cache_dir=cache)
+    new_id = add_story(data, "added1")
+    hashed: list[str] = []
+    file_digest = load._file_digest
+    digest = build.input_digest
+
+    def hashing(path: str | Path) -> bytes:
+        hashed.append(Path(path).name)
+        return file_digest(path)
+
+    def digesting(data_dir: Path, cache_dir: Path | None) -> str:
+        hashed.clear()
+        return digest(data_dir, cache_dir)
+
+    monkeypatch.setattr(load, "_file_digest", hashing)
+    monkeypatch.setattr(build, "input_digest", digesting)
+    caplog.set_level(logging.INFO, logger="pipelines.load")
+    caplog.clear()
+
+    result = build_all(data, output, SETTINGS, cache_dir=cache)
+
+    assert result.stories == first.stories + 1
+    *_, message = [m for m in caplog.messages if "unchanged since the snapshot" in m]
+    record_files = len(list((data / "stories").rglob("*.yaml"))) + len(
+        list((data / "responses").rglob("*.yaml"))
+    )
+    assert message.startswith(f"{record_files - 1} files unchanged since the snapshot")
+    # input_digest hashed the new story only; load then hashed the CSV tables it reads anyway
+    assert hashed[0] == f"{new_id}.yaml"
+    assert all(not name.endswith(".yaml") or name == "instance.yaml" for name in hashed[1:])
