@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> list[Step]:
         run_step(step, validate, work, runs, clean(".cache"))
         record(step)
     if wanted("validate-warm"):
-        step = Step("validate-warm", "full validation, parse cache from an earlier run")
+        step = Step("validate-warm", "full validation, data snapshot from an earlier run")
         run_step(step, validate, work, runs)
         record(step)
     if wanted("build-clean"):

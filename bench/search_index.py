@@ -1,7 +1,7 @@
 """`python -m bench.search_index DATA SITE`: index a built site for search from clean, timed alone.
 
 The search index is built from the validated commons, so this loads and validates DATA
-first (with the parse cache in .cache/) and then times only the indexing into SITE. It
+first (with the data snapshot in .cache/) and then times only the indexing into SITE. It
 prints `stage seconds: N` on stderr, which the benchmark reports instead of the whole
 command's time.
 """

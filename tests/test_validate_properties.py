@@ -92,7 +92,7 @@ def check(data_dir: Path, content: bytes) -> None:
 
 
 def fresh(tmp_path: Path) -> Path:
-    """A new copy of the sample instance; the CLI's parse cache goes to tmp_path/.cache."""
+    """A new copy of the sample instance; the CLI's cache goes to tmp_path/.cache."""
     os.chdir(tmp_path)
     data = tmp_path / "data"
     if data.exists():
