@@ -7,7 +7,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import logging
 import os
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 from pipelines.isolated import in_child
 from pipelines.listing import ParallelListing, listing
 from pipelines.load import input_digest, load_dataset
+from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
 from pipelines.problems import Problem, Report
 from pipelines.records import Commons
@@ -25,7 +25,7 @@ from pipelines.staging import half_applied, staged_output
 from pipelines.versions import add_library_versions
 from pipelines.website import WebsiteError, build_website, page_state_path, source_folders
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class BuildFailed(Exception):

@@ -11,7 +11,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +21,10 @@ from typing import Any
 import altair as alt
 
 from pipelines.aggregate import SCORES, Aggregates, Summary
+from pipelines.logs import get_logger
 from pipelines.records import Commons
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # What the runtime script exposes: vega-embed, which themes/commons/static/js/charts.js calls.
 VEGA_SNIPPET = "window.vegaEmbed = vegaEmbed;"

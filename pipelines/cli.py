@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 import click
 
 from pipelines import __version__
+from pipelines.logs import get_logger
 from pipelines.package import PackageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-log = logging.getLogger("pipelines")
+log = get_logger("pipelines")
 
 
 class OperatorError(click.ClickException):

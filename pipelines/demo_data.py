@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import io
 import json
-import logging
 import random
 import re
 import shutil
@@ -20,10 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.logs import get_logger
 from pipelines.package import DESCRIPTOR, read_source_package
 from pipelines.yamlfile import Mapping, parse_yaml
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # The last day of the synthetic data: fixed, so the output never depends on the clock.
 LAST_DAY = dt.date(2026, 10, 31)

@@ -15,10 +15,11 @@ from typing import Any
 import click
 
 from pipelines.cli import main as cli_main
+from pipelines.logs import get_logger
 from pipelines.package import SourcePackage, constraint_words, read_source_package
 from pipelines.validate.codes import CODES
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 # --help is wrapped at this width whatever the terminal, so the page is the same everywhere.

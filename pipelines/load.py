@@ -10,7 +10,6 @@ import csv
 import gc
 import hashlib
 import io
-import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.logs import get_logger
 from pipelines.package import SourcePackage, Table, read_source_package
 from pipelines.readpool import Derive, read_record_files
 from pipelines.recordfile import (
@@ -65,7 +65,7 @@ __all__ = [
     "record_files",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_MAX_FILE_BYTES = 65536
 # Where the CLI keeps caches between runs (git-ignored; `make clean` removes it).

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 import marshal
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from pipelines.logs import get_logger
 from pipelines.package import Table
 from pipelines.recordfile import (
     Packed,
@@ -32,7 +32,7 @@ from pipelines.recordfile import (
 )
 from pipelines.snapshot import Snapshot
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 # What a later stage computes from record rows as written, file by file, while they are read

@@ -19,7 +19,6 @@ import binascii
 import gzip
 import hashlib
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -32,11 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from pipelines.logs import get_logger
 from pipelines.records import Commons, Story
 from pipelines.staging import Staging
 from pipelines.website.filters import month_name
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 BUNDLE_DIR = "pagefind"
 # Which shards the search page loads, what each holds, and which words/ record is which shard.

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pipelines.build import BuildFailed, build_all
 from pipelines.load import DEFAULT_CACHE_DIR
+from pipelines.logs import get_logger
 from pipelines.problems import render_text
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def _build(data_dir: Path, output_dir: Path, settings: Path) -> None:

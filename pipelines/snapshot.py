@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import marshal
 import os
 import sys
@@ -33,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import recordfile, yamlfile
+from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
 from pipelines.recordfile import Packed
 from pipelines.versions import add_library_versions
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SNAPSHOT_FORMAT = 2
 MAGIC = b"feedback-commons data snapshot\n"

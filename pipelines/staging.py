@@ -14,7 +14,6 @@ and removed after: an output whose apply was cut short is not trusted by the nex
 from __future__ import annotations
 
 import copy
-import logging
 import os
 import shutil
 import tempfile
@@ -22,7 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from pipelines.logs import get_logger
+
+log = get_logger(__name__)
 
 
 def replace_dir(new: Path, target: Path) -> None:

@@ -23,6 +23,7 @@ LEAVES = {
     "pipelines.yamlfile",
     "pipelines.staging",
     "pipelines.versions",
+    "pipelines.logs",
 }
 STAGES = [
     "pipelines.load",

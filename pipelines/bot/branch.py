@@ -8,7 +8,6 @@ be opened the branch is deleted again.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +15,9 @@ from typing import Any
 from github3 import exceptions as gh_errors
 
 from pipelines.bot.client import BotError, describe, talking_to_github
+from pipelines.logs import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 FILE_MODE = "100644"
 

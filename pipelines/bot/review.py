@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,11 @@ from pipelines.bot.authorise import refused_responses, responders_by_provider
 from pipelines.bot.client import BotError, split_repository, talking_to_github
 from pipelines.bot.comment import CommentResult, upsert_comment
 from pipelines.bot.labels import ChangedFile, LabelChange, decide_labels, sync_labels
+from pipelines.logs import get_logger
 from pipelines.package import read_source_package
 from pipelines.problems import MARKDOWN_MARKER, Problem, Report, render_markdown
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,11 +17,12 @@ from pipelines.export.release import (
     manifest_of,
     read_release,
 )
+from pipelines.logs import get_logger
 from pipelines.package import read_source_package
 from pipelines.records import Commons
 from pipelines.staging import Staging, staged_output
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 DATABASE = "commons"
 FORMAT_TITLES = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import logging
 import os
 import shutil
 import subprocess
@@ -17,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.export.release import Version
+from pipelines.logs import get_logger
 from pipelines.records import Commons
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Dataset releases: the version tags the release workflow publishes (v1.2.0).
 RELEASE_TAGS = "refs/tags/v*"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import pickle
 import shutil
@@ -24,12 +23,13 @@ from typing import Any
 
 from pipelines.export.history import RELEASE_TAGS, _git
 from pipelines.export.release import dump_json
+from pipelines.logs import get_logger
 from pipelines.package import read_source_package
 from pipelines.records import Commons
 from pipelines.staging import Staging
 from pipelines.versions import add_library_versions
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 KEY_FORMAT = 1
 # Libraries whose version can change the bytes of the package.

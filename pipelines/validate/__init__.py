@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipelines.load import Dataset, ReadIssue, paused_gc
+from pipelines.logs import get_logger
 from pipelines.package import read_source_package
 from pipelines.problems import Problem, Report, quote
 from pipelines.records import (
@@ -43,7 +43,7 @@ __all__ = [
     "validate_since",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import os
 import subprocess
 from collections.abc import Iterator
@@ -22,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.load import Dataset, Location, load_dataset, max_file_bytes
+from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
 from pipelines.problems import Problem, quote
 from pipelines.validate.codes import code
 from pipelines.validate.corpus import Fingerprint, unread_stories
 from pipelines.validate.rules import Context, rule
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class ChangeError(Exception):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 import marshal
 import os
 import struct
@@ -23,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.load import RecordShape, read_record_file
+from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
 from pipelines.validate.parallel import map_in_order
 from pipelines.validate.policy import SKETCH_SIZE, fingerprint
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CORPUS_FORMAT = 2
 _SKETCH = struct.Struct(f"<{SKETCH_SIZE}q")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.logs import get_logger
 from pipelines.staging import Staging
 
 if TYPE_CHECKING:  # pandas, Altair and Pelican load when a site is built, not on import:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # pandas, Altair and Pelican load when a site is built, not o
     from pipelines.package import SourcePackage
     from pipelines.records import Commons
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class WebsiteError(Exception):

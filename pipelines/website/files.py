@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 from pelican.generators import Generator
 
+from pipelines.logs import get_logger
 from pipelines.staging import Staging
 from pipelines.website.feeds import (
     FEED_ENTRIES,
@@ -25,7 +25,7 @@ from pipelines.website.generator import (
 from pipelines.website.model import Page, SiteModel
 from pipelines.website.sitemap import sitemaps
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # The charts stage's runtime script (pipelines.charts.vega_runtime): never committed, never
 # fetched from a CDN.

@@ -14,7 +14,6 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import logging
 import multiprocessing
 import numbers
 import os
@@ -28,12 +27,13 @@ from typing import Any
 from markupsafe import Markup
 from pelican.generators import Generator
 
+from pipelines.logs import get_logger
 from pipelines.staging import Staging
 from pipelines.versions import add_library_versions
 from pipelines.website.filters import FILTERS, script_json
 from pipelines.website.model import Page, SiteModel, plan_pages
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SITE_SETTING = "FEEDBACK_SITE"
 PLAN_CONTEXT = "FEEDBACK_PLANNED_PAGES"
