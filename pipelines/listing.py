@@ -27,21 +27,34 @@ def _line(entry: os.DirEntry[str], cut: int) -> tuple[str, int]:
     ), info.st_ctime_ns
 
 
-def _files_under(folder: str, cut: int, skip: frozenset[str]) -> Lines:
-    """A line per file under folder, however deep, leaving out folders named in skip."""
+def _one_folder(folder: str, cut: int, skip: frozenset[str]) -> tuple[list[str], int, list[str]]:
+    """A line per file directly in folder, the newest ctime among them, and the folders in
+    it (leaving out those named in skip)."""
     found = []
     newest = 0
-    folders = [folder]
-    while folders:
-        with os.scandir(folders.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in skip:
-                        folders.append(entry.path)
-                else:
-                    line, ctime = _line(entry, cut)
-                    newest = max(newest, ctime)
-                    found.append(line)
+    folders = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in skip:
+                    folders.append(entry.path)
+            else:
+                line, ctime = _line(entry, cut)
+                newest = max(newest, ctime)
+                found.append(line)
+    return found, newest, folders
+
+
+def _files_under(folder: str, cut: int, skip: frozenset[str]) -> Lines:
+    """A line per file under folder, however deep, leaving out folders named in skip."""
+    found: list[str] = []
+    newest = 0
+    pending = [folder]
+    while pending:
+        lines, ctime, folders = _one_folder(pending.pop(), cut, skip)
+        found += lines
+        newest = max(newest, ctime)
+        pending += folders
     return found, newest
 
 
@@ -99,17 +112,7 @@ class ParallelListing:
 
     def _list_top(self) -> list[str]:
         """The folders at the top; the files there are listed at once."""
-        folders, files = [], []
-        newest = 0
-        cut = len(str(self.root)) + 1
-        with os.scandir(self.root) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(entry.path)
-                else:
-                    line, ctime = _line(entry, cut)
-                    newest = max(newest, ctime)
-                    files.append(line)
+        files, newest, folders = _one_folder(str(self.root), len(str(self.root)) + 1, frozenset())
         self._top = (files, newest)
         return sorted(folders)
 
