@@ -12,18 +12,21 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipelines.isolated import in_child
+from pipelines.isolated import beside, in_child
 from pipelines.listing import ParallelListing, listing
 from pipelines.load import input_digest, load_dataset
 from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
 from pipelines.problems import Problem, Report
 from pipelines.records import Commons
-from pipelines.staging import half_applied, staged_output
+from pipelines.staging import Staging, half_applied, staged_output
 from pipelines.versions import add_library_versions
 from pipelines.website import WebsiteError, build_website, page_state_path, source_folders
+
+if TYPE_CHECKING:
+    from pipelines.export.release import DataRelease
 
 log = get_logger(__name__)
 
@@ -82,7 +85,6 @@ def build_all(
     # Imported only for a build that runs: pandas and Altair take seconds to import.
     from pipelines.aggregate import aggregate_dataset
     from pipelines.charts import build_charts
-    from pipelines.export import export_package
     from pipelines.search import SearchError, SearchIndexing
 
     # In a child process: its memory, most of a build's, goes back to the system after it.
@@ -94,38 +96,38 @@ def build_all(
     aggregates = aggregate_dataset(commons)
     log.info("charting")
     charts = build_charts(commons, aggregates, cache_dir=cache_dir)
-    # Search needs the commons only: Pagefind indexes while the package and pages are made.
-    log.info("indexing the site for search, beside the next stages")
     try:
         with staged_output(output_dir) as staging:
-            search = SearchIndexing(commons, output_dir.parent, staging.previous)
-            try:
-                log.info("exporting the data package")
-                data = staging.within("data")
-                data_release = export_package(
-                    commons,
-                    data_dir,
-                    data,
-                    previous=data.previous,
-                    data_digest=data_digest,
-                    cache_dir=cache_dir,
-                )
-                log.info("rendering the site")
-                page_state = None if cache_dir is None else page_state_path(cache_dir, output_dir)
-                website = build_website(
-                    commons,
-                    aggregates,
-                    staging,
-                    settings,
-                    charts=charts,
-                    package=package,
-                    data_release=data_release,
-                    page_state=page_state,
-                )
-                log.info("waiting for the search index")
-                search.finish(staging)
-            finally:
-                search.close()
+            data = staging.within("data")
+            # The data package is written by a child process beside the pages, and search
+            # (which needs the commons only) indexes in a thread meanwhile. The child is
+            # forked first, while this process has no other thread.
+            log.info("exporting the data package, beside the next stages")
+            with beside(export_into, commons, data_dir, data, data_digest, cache_dir) as exporting:
+                log.info("indexing the site for search, beside the next stages")
+                search = SearchIndexing(commons, output_dir.parent, staging.previous)
+                try:
+                    log.info("rendering the site")
+                    page_state = (
+                        None if cache_dir is None else page_state_path(cache_dir, output_dir)
+                    )
+                    website = build_website(
+                        commons,
+                        aggregates,
+                        staging,
+                        settings,
+                        charts=charts,
+                        package=package,
+                        data_release=lambda: exporting.result().release,
+                        page_state=page_state,
+                    )
+                    log.info("waiting for the search index")
+                    search.finish(staging)
+                finally:
+                    search.close()
+                exported = exporting.result()
+            staging.kept.update(exported.kept)
+            staging.kept_trees.update(exported.kept_trees)
             log.info("putting the new and changed files in place")
     except (WebsiteError, SearchError) as error:
         raise BuildFailed(str(error)) from error
@@ -135,6 +137,32 @@ def build_all(
     if stamp is not None:
         stamp.record(stamp_key(data_digest, settings), result, inputs, data_digest)
     return result
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What the export, in its own process, did: the release it wrote and the files of the
+    previous output it kept (by name from the output's root)."""
+
+    release: DataRelease
+    kept: set[str]
+    kept_trees: set[str]
+
+
+def export_into(
+    commons: Commons, data_dir: Path, data: Staging, data_digest: str, cache_dir: Path | None
+) -> Exported:
+    from pipelines.export import export_package
+
+    release = export_package(
+        commons,
+        data_dir,
+        data,
+        previous=data.previous,
+        data_digest=data_digest,
+        cache_dir=cache_dir,
+    )
+    return Exported(release, data.kept, data.kept_trees)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pickle
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -32,48 +32,96 @@ def in_child(function: Callable[..., T], *args: Any) -> T:
 
     Where the platform cannot fork, it runs in this process.
     """
-    if not can_fork():
-        return function(*args)
-    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
-    # Not a daemon: the child may start processes of its own (the parallel file readers).
-    child = multiprocessing.get_context("fork").Process(
-        target=_run, args=(send, function, args), name=f"in-child-{function.__name__}"
-    )
-    child.start()
-    send.close()
-    try:
+    with beside(function, *args) as running:
+        return running.result()
+
+
+class Running(Generic[T]):
+    """function(*args) computing in a forked child while this process goes on.
+
+    result() waits for it; leaving the with block without asking stops the child.
+    """
+
+    def __init__(self, function: Callable[..., T], args: tuple[Any, ...]) -> None:
+        self.name = function.__name__
+        self._outcome: tuple[str, Any] | None = None
+        self._child: Any = None
+        self._receive: Connection | None = None
+        if not can_fork():
+            self._outcome = _outcome_of(function, args)
+            return
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        # Not a daemon: the child may start processes of its own (the parallel file readers).
+        self._child = context.Process(
+            target=_run, args=(send, function, args), name=f"in-child-{self.name}"
+        )
+        self._child.start()
+        send.close()
+
+    def result(self) -> T:
+        """The function's result, once it has one; its exception is raised here."""
+        if self._outcome is None:
+            self._outcome = self._wait()
+        outcome, payload = self._outcome
+        if outcome == "raised":
+            raise payload
+        if outcome == "crashed":
+            raise ChildFailed(payload)
+        return payload
+
+    def _wait(self) -> tuple[str, Any]:
+        assert self._receive is not None
         try:
-            outcome, payload = receive.recv()
+            received: tuple[str, Any] = self._receive.recv()
         except EOFError:
-            child.join()
-            raise ChildFailed(
-                f"the process running {function.__name__} stopped without a result "
-                f"(exit code {child.exitcode}); it may have run out of memory"
-            ) from None
-        child.join()
-    finally:
-        receive.close()
-        if child.is_alive():
-            child.terminate()
-            child.join()
-    if outcome == "raised":
-        raise payload
-    if outcome == "crashed":
-        raise ChildFailed(payload)
-    return payload
+            self._child.join()
+            received = (
+                "crashed",
+                f"the process running {self.name} stopped without a result "
+                f"(exit code {self._child.exitcode}); it may have run out of memory",
+            )
+        self.stop()
+        return received
+
+    def stop(self) -> None:
+        """End the child, if it still runs, and release what it holds."""
+        if self._receive is not None:
+            self._receive.close()
+            self._receive = None
+        if self._child is not None:
+            if self._child.is_alive() and self._outcome is None:
+                self._child.terminate()
+            self._child.join()
+            self._child = None
+
+    def __enter__(self) -> Running[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def beside(function: Callable[..., T], *args: Any) -> Running[T]:
+    """Start function(*args) in a forked child (in this process where it cannot fork)."""
+    return Running(function, args)
+
+
+def _outcome_of(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
+    """("returned", result), ("raised", exception) or, for an exception that cannot be
+    pickled, ("crashed", its traceback)."""
+    try:
+        return ("returned", function(*args))
+    except Exception as error:  # noqa: BLE001 - every failure goes back to the parent
+        try:
+            pickle.dumps(error)
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+            return ("crashed", traceback.format_exc())
+        return ("raised", error)
 
 
 def _run(send: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
-        try:
-            result = function(*args)
-        except Exception as error:  # noqa: BLE001 - every failure goes back to the parent
-            try:
-                pickle.dumps(error)
-                send.send(("raised", error))
-            except Exception:  # noqa: BLE001 - an exception that cannot be pickled
-                send.send(("crashed", traceback.format_exc()))
-            return
-        send.send(("returned", result))
+        send.send(_outcome_of(function, args))
     finally:
         send.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -189,11 +188,10 @@ def test_data_changed_moments_before_a_build_is_hashed_on_the_next(
 # --- Rendering only the pages whose inputs changed ---------------------------------------
 
 
-def page_state(cache: Path) -> dict[str, list[object]]:
+def page_state(cache: Path) -> dict[str, generator.Entry]:
     """The input key and file stat of every data page, as the last build recorded them."""
-    (path,) = cache.glob("pages-*.json")
-    pages: dict[str, list[object]] = json.loads(path.read_text(encoding="utf-8"))["pages"]
-    return pages
+    (path,) = cache.glob("pages-*.marshal")
+    return generator.read_page_state(path)
 
 
 @pytest.fixture
@@ -236,6 +234,33 @@ def test_a_rebuild_after_one_new_story_renders_only_the_pages_it_changes(
     shutil.copytree(data, tmp_path / "once" / "data")
     build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
     assert after == tree(tmp_path / "once" / "site")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"not marshal at all", b"\xe9\x02\x00\x00\x00", "older format"],
+    ids=["empty", "garbage", "truncated", "older-format"],
+)
+def test_a_page_state_that_cannot_be_read_renders_every_page(
+    synthetic: Path, tmp_path: Path, rendered: list[str], damage: bytes | str
+) -> None:
+    import marshal
+
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    (path,) = cache.glob("pages-*.marshal")
+    if damage == "older format":
+        damage = marshal.dumps((generator.KEY_FORMAT - 1, dict(page_state(cache))))
+    assert isinstance(damage, bytes)
+    path.write_bytes(damage)
+    add_story(data, "added1")
+    rendered.clear()
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert sorted(rendered) == sorted(page_state(cache))  # every page, none kept on trust
+    shutil.copytree(data, tmp_path / "once" / "data")
+    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
+    assert tree(output) == tree(tmp_path / "once" / "site")
 
 
 def test_the_build_log_counts_pages_rendered_and_written(

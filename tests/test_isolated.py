@@ -1,12 +1,14 @@
-"""in_child: a function run in a forked process, its result or its exception brought back."""
+"""in_child and beside: a function run in a forked process, its result or its exception brought back."""
 
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import pytest
 
-from pipelines.isolated import ChildFailed, can_fork, in_child
+from pipelines.isolated import ChildFailed, beside, can_fork, in_child
 from pipelines.package import PackageError
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="this platform cannot fork")
@@ -56,3 +58,37 @@ def test_an_exception_that_cannot_be_sent_comes_back_as_its_traceback() -> None:
 def test_a_child_that_dies_is_a_clear_failure() -> None:
     with pytest.raises(ChildFailed, match=r"_die stopped without a result \(exit code 3\)"):
         in_child(_die)
+
+
+def _wait_for(path: Path) -> str:
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        if time.monotonic() > deadline:
+            return "the parent never wrote the file"
+        time.sleep(0.01)
+    return path.read_text()
+
+
+def test_beside_runs_while_this_process_goes_on(tmp_path: Path) -> None:
+    signal = tmp_path / "go"
+    with beside(_wait_for, signal) as running:
+        # The child can only finish once this process, not waiting for it, writes the file.
+        signal.write_text("written meanwhile")
+        assert running.result() == "written meanwhile"
+        assert running.result() == "written meanwhile"  # asked again: the same result
+
+
+def test_beside_raises_the_childs_exception_when_the_result_is_asked() -> None:
+    with (
+        beside(_raise_package_error, "no schema") as running,
+        pytest.raises(PackageError, match="no schema"),
+    ):
+        running.result()
+
+
+def test_leaving_beside_without_the_result_stops_the_child(tmp_path: Path) -> None:
+    with beside(_wait_for, tmp_path / "never") as running:
+        child = running._child
+        assert child.is_alive()
+    assert not child.is_alive()
+    assert child.exitcode is not None

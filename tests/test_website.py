@@ -131,6 +131,56 @@ def test_markdown_missing_is_loud(
         )
 
 
+def test_the_data_page_waits_for_a_package_exported_meanwhile(sample: Path, tmp_path: Path) -> None:
+    """Given a function for the data release (the build exports beside the pages), every
+    other page is written before it is asked for, and the site is the one a release given
+    at once makes."""
+    from pipelines.aggregate import aggregate_dataset
+    from pipelines.charts import build_charts
+    from pipelines.export import export_package
+    from pipelines.website import build_website
+    from tests.conftest import SETTINGS
+    from tests.test_incremental import tree
+
+    dataset = load_dataset(sample)
+    commons = validate_dataset(dataset).commons
+    assert commons is not None
+    aggregates = aggregate_dataset(commons)
+    charts = build_charts(commons, aggregates)
+    release = export_package(commons, sample, tmp_path / "package")
+    given, waited = tmp_path / "given", tmp_path / "waited"
+    build_website(
+        commons,
+        aggregates,
+        given,
+        SETTINGS,
+        charts=charts,
+        package=dataset.package,
+        data_release=release,
+    )
+    asked: list[list[str]] = []
+
+    def pending() -> object:
+        asked.append(sorted(p.relative_to(waited).as_posix() for p in waited.rglob("*.html")))
+        return release
+
+    build_website(
+        commons,
+        aggregates,
+        waited,
+        SETTINGS,
+        charts=charts,
+        package=dataset.package,
+        data_release=pending,  # type: ignore[arg-type]
+    )
+    assert len(asked) == 1
+    assert "data/index.html" not in asked[0]
+    story = f"stories/{commons.stories[0].id}/index.html"
+    assert {"index.html", story} <= set(asked[0])
+    assert tree(waited) == tree(given)
+    assert (waited / "data/index.html").is_file()
+
+
 def test_links_are_relative_and_resolve(sample_site: Path) -> None:
     for path in sorted(sample_site.rglob("*.html")):
         if path.name == "404.html":

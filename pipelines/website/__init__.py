@@ -8,6 +8,7 @@ import hashlib
 import importlib.util
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,7 +52,7 @@ def _hand_written_pages(content: Path) -> list[Path]:
 def page_state_path(cache_dir: Path, output_dir: Path) -> Path:
     """The file in cache_dir holding the input key of every page built into output_dir."""
     name = hashlib.sha256(str(output_dir.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / f"pages-{name}.json"
+    return cache_dir / f"pages-{name}.marshal"
 
 
 def source_folders(settings_path: Path) -> tuple[Path, Path]:
@@ -70,7 +71,7 @@ def build_website(
     *,
     charts: Charts,
     package: SourcePackage,
-    data_release: DataRelease | None = None,
+    data_release: DataRelease | Callable[[], DataRelease] | None = None,
     page_state: Path | None = None,
 ) -> WebsiteResult:
     """Render every page into output, a folder or a build's Staging; any Pelican warning
@@ -80,18 +81,28 @@ def build_website(
     the previous output's is kept there rather than written. With page_state
     (page_state_path), each data page's input key is kept there, and a page whose inputs
     are those of the previous output's copy is kept without being rendered.
+
+    data_release may be a function that waits for the package being exported meanwhile:
+    every other page is rendered before the data page, which describes it, asks for it.
     """
     from pelican import Pelican
     from pelican.settings import read_settings
 
-    from pipelines.website.generator import SITE_SETTING, STAGING_SETTING, STATE_SETTING
+    from pipelines.website.generator import (
+        PENDING_RELEASE_SETTING,
+        SITE_SETTING,
+        STAGING_SETTING,
+        STATE_SETTING,
+    )
     from pipelines.website.model import build_model
 
     settings_path = settings_path.resolve()
     staging = output if isinstance(output, Staging) else None
     output_dir = output.dir if isinstance(output, Staging) else output
+    pending = data_release if callable(data_release) else None
     model = dataclasses.replace(
-        build_model(commons, aggregates, charts, package), data_release=data_release
+        build_model(commons, aggregates, charts, package),
+        data_release=None if callable(data_release) else data_release,
     )
     settings = read_settings(
         str(settings_path),
@@ -104,6 +115,7 @@ def build_website(
             "FEEDBACK_INSTANCE": commons.instance,
             STAGING_SETTING: staging,
             STATE_SETTING: str(page_state.resolve()) if page_state else None,
+            PENDING_RELEASE_SETTING: pending,
         },
     )
     content = Path(settings["PATH"])
