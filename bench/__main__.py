@@ -44,6 +44,8 @@ class Step:
     what: str
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
+    # The largest summed PSS of all the step's processes at once, sampled.
+    total_peak_mb: list[float] = field(default_factory=list)
     cpu_seconds: list[float] = field(default_factory=list)
     # The 1-minute load average before each run: how busy the machine already was.
     load: list[float] = field(default_factory=list)
@@ -65,6 +67,10 @@ class Step:
     @property
     def peak(self) -> float:
         return max(self.peak_mb) if self.peak_mb else math.nan
+
+    @property
+    def total_peak(self) -> float:
+        return max(self.total_peak_mb) if self.total_peak_mb else math.nan
 
 
 def feedback(*args: str) -> list[str]:
@@ -102,6 +108,7 @@ def run_step(step: Step, command: list[str], cwd: Path, runs: int, before: objec
             step.export_stage.append(float(exported.group(1)))
         step.seconds.append(float(stage.group(1) if stage else result["seconds"]))  # type: ignore[arg-type]
         step.peak_mb.append(float(result["peak_mb"]))  # type: ignore[arg-type]
+        step.total_peak_mb.append(float(result["total_peak_mb"]))  # type: ignore[arg-type]
         step.cpu_seconds.append(float(result["cpu_seconds"]))  # type: ignore[arg-type]
         step.note = pages_note(str(result["stderr"])) or step.note
 
@@ -413,13 +420,14 @@ def machine() -> str:
 
 def table(steps: list[Step]) -> list[str]:
     lines = [
-        "| step | what | median s | runs (s) | CPU s | peak MB | load before | commit | note |",
-        "| --- | --- | ---: | --- | ---: | ---: | ---: | --- | --- |",
+        "| step | what | median s | runs (s) | CPU s | peak MB | all at once MB | load before "
+        "| commit | note |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for step in steps:
         if step.skipped:
             lines.append(
-                f"| {step.name} | {step.what} | – | – | – | – | – | {step.commit or '–'} "
+                f"| {step.name} | {step.what} | – | – | – | – | – | – | {step.commit or '–'} "
                 f"| skipped: {step.skipped} |"
             )
             continue
@@ -427,9 +435,10 @@ def table(steps: list[Step]) -> list[str]:
         load = f"{max(step.load):.1f}" if step.load else "–"
         cpu = "–" if math.isnan(step.cpu_median) else f"{step.cpu_median:.1f}"
         peak = "–" if math.isnan(step.peak) else f"{step.peak:.0f}"
+        total = "–" if math.isnan(step.total_peak) else f"{step.total_peak:.0f}"
         lines.append(
             f"| {step.name} | {step.what} | {step.median:.1f} | {runs} | {cpu} "
-            f"| {peak} | {load} | {step.commit or '–'} | {step.note} |"
+            f"| {peak} | {total} | {load} | {step.commit or '–'} | {step.note} |"
         )
     return lines
 
@@ -491,8 +500,9 @@ def report(args: argparse.Namespace, steps: list[Step]) -> str:
         f"Data: `feedback demo-data --stories {args.stories} --providers "
         f"{args.providers or max(1, args.stories // 50)} --seed {args.seed}`. "
         f"Times are medians of {args.runs} runs unless a row says otherwise; peak memory is the "
-        "largest single process of the step (forked render workers share memory with their "
-        "parent, so adding them up would overcount). CPU s is user + system time of the "
+        "largest single process of the step, and all at once the largest sum, sampled every "
+        "0.1 s, of the proportional set sizes of all its processes (a page forked processes "
+        "share counts once, split between them): the memory the step needs. CPU s is user + system time of the "
         "step's processes; load before is the highest 1-minute load average at the start of "
         "a run, which still counts the bench's own previous step (it decays over about a "
         "minute), so only a figure well above the cores' count shows other work.",

@@ -1,8 +1,11 @@
-"""The benchmark tool: `--only` keeps the stored rows of the steps it does not measure."""
+"""The benchmark tool: `--only` keeps the stored rows of the steps it does not measure, and
+the memory of a step's processes is measured one by one and all at once."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,35 @@ def test_a_build_step_notes_the_pages_it_rendered_and_wrote(log: str, note: str)
 
 def test_a_log_without_pages_leaves_no_note() -> None:
     assert bench.pages_note("validated 40 files") == ""
+
+
+def test_the_memory_of_all_a_steps_processes_at_once_is_measured(tmp_path: Path) -> None:
+    """Two children holding 100 MB each at the same moment: all at once is their sum,
+    where the largest single process holds half of it."""
+    if not Path("/proc/self/smaps_rollup").exists():
+        pytest.skip("this system has no /proc/PID/smaps_rollup to read memory from")
+    script = (
+        "import os, time\n"
+        "pids = []\n"
+        "for _ in range(2):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        block = bytearray(100 * 1024 * 1024)\n"
+        "        for i in range(0, len(block), 4096): block[i] = 1\n"
+        "        time.sleep(1.5)\n"
+        "        os._exit(0)\n"
+        "    pids.append(pid)\n"
+        "for pid in pids: os.waitpid(pid, 0)\n"
+    )
+    measured = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "bench.measure", sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        ).stdout
+    )
+    assert measured["returncode"] == 0
+    assert 100 < measured["peak_mb"] < 150
+    assert measured["total_peak_mb"] > 200
