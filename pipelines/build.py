@@ -99,9 +99,8 @@ def build_all(
     try:
         with staged_output(output_dir) as staging:
             data = staging.within("data")
-            # The data package is written by a child process beside the pages, and search
-            # (which needs the commons only) indexes in a thread meanwhile. The child is
-            # forked first, while this process has no other thread.
+            # The data package is written, and search (which needs the commons only)
+            # indexes, each in a child process beside the pages.
             log.info("exporting the data package, beside the next stages")
             with beside(export_into, commons, data_dir, data, data_digest, cache_dir) as exporting:
                 log.info("indexing the site for search, beside the next stages")

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from pipelines import isolated
 from pipelines.logs import get_logger
 from pipelines.records import Commons, Story
 from pipelines.staging import Staging
@@ -453,7 +454,6 @@ def build_search_index(
     records: list[SearchRecord],
     language: str,
     previous: Path | None = None,
-    stop: threading.Event | None = None,
 ) -> SearchResult:
     """Index records into output_dir/pagefind/, one Pagefind index a shard, offline.
 
@@ -490,8 +490,6 @@ def build_search_index(
         word_files: list[tuple[str, bytes]] = []
 
         def index_then_write(index: Shard) -> Future[None]:
-            if stop is not None and stop.is_set():
-                raise SearchError("search indexing was stopped")
             files = _index_shard(executable, index, language)
             if index.path == WORDS_DIR:
                 word_files.extend(files)
@@ -535,30 +533,25 @@ def build_search_index(
 
 
 class SearchIndexing:
-    """The search index built in a thread of its own while the rest of the site is built.
+    """The search index built in a child process while the rest of the site is built.
 
     It needs the valid commons only, so the build starts it before the data package and
-    the pages, whose single-threaded parts and disk writes leave a core idle for it. It writes into a folder of its own beside the site: finish() waits for
-    it and moves the index into the site; close() stops it after the shards in hand and
-    removes that folder, whatever happened.
+    the pages. A process of its own, not a thread: making the records and planning the
+    shards is Python work that would take turns with the pages' for the one interpreter
+    lock. It writes into a folder of its own beside the site: finish() waits for it and
+    moves the index into the site; close() stops it and removes that folder, whatever
+    happened.
     """
 
     def __init__(self, commons: Commons, beside: Path, previous: Path | None = None) -> None:
         beside.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=".search.", dir=beside))
-        self.stop = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
-        self._future = self._pool.submit(self._index, commons, previous)
-
-    def _index(self, commons: Commons, previous: Path | None) -> SearchResult:
-        records = search_records(commons)
-        language = commons.instance.language
-        return build_search_index(self.folder, records, language, previous, self.stop)
+        self._running = isolated.beside(_index, commons, self.folder, previous)
 
     def finish(self, site: Staging) -> SearchResult:
         """Wait for the index, move it into site's pagefind/ and keep the indexes unchanged
         in site's previous output (raises its SearchError)."""
-        result = self._future.result()
+        result = self._running.result()
         if (self.folder / BUNDLE_DIR).exists():
             (self.folder / BUNDLE_DIR).rename(site.dir / BUNDLE_DIR)
         for path in result.kept:
@@ -566,6 +559,9 @@ class SearchIndexing:
         return result
 
     def close(self) -> None:
-        self.stop.set()
-        self._pool.shutdown(wait=True)
+        self._running.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _index(commons: Commons, folder: Path, previous: Path | None) -> SearchResult:
+    return build_search_index(folder, search_records(commons), commons.instance.language, previous)

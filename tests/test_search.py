@@ -7,7 +7,6 @@ import gzip
 import json
 import shutil
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -469,12 +468,22 @@ def test_indexing_beside_the_build_moves_its_index_in_or_leaves_nothing(
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
 
-def test_a_stopped_index_starts_no_more_shards_and_leaves_nothing(
-    sample_records: list[SearchRecord], tmp_path: Path
+def test_closing_an_index_still_running_stops_it_and_leaves_nothing(
+    sample_commons: Commons, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stop = threading.Event()
-    stop.set()
-    with pytest.raises(SearchError) as raised:
-        build_search_index(tmp_path, sample_records, "en-GB", stop=stop)
-    assert str(raised.value) == "search indexing was stopped"
-    assert not (tmp_path / "pagefind").exists()
+    import time
+
+    from pipelines import search
+
+    def forever(*args: object) -> list[tuple[str, bytes]]:
+        time.sleep(600)
+        return []
+
+    monkeypatch.setattr(search, "_index_shard", forever)  # the forked child inherits it
+    indexing = SearchIndexing(sample_commons, tmp_path)
+    child = indexing._running._child
+    time.sleep(0.5)
+    assert child.is_alive()
+    indexing.close()
+    assert not child.is_alive()
+    assert list(tmp_path.iterdir()) == []
