@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.isolated import beside, in_child
-from pipelines.listing import ParallelListing, listing
+from pipelines.listing import ParallelListing, digest_of, listing, name_of
 from pipelines.load import input_digest, load_dataset
 from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
@@ -66,15 +66,19 @@ def build_all(
     does nothing. Either way unchanged files are kept as the previous output holds them.
     """
     stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
-    inputs = None
+    inputs, listed = None, None
     if stamp is not None:
         # The output (every page's stat) is listed by worker processes while the data is
-        # listed here; they are stopped as soon as the inputs turn out to have changed.
+        # listed here. Unless nothing changed, the build keeps the listing when the output
+        # is as the last build left it: it is updated then without being walked again.
         with ParallelListing(output_dir) as output_listing:
             inputs = InputListing.of(data_dir)
             trusted = stamp.data_digest_if_unchanged(inputs)
             data_digest = trusted or input_digest(data_dir, cache_dir)
             previous = stamp.result_if_unchanged(stamp_key(data_digest, settings), output_listing)
+            if previous is None or half_applied(output_dir):
+                # Taken before any other process is forked: the pool's threads end here.
+                listed = stamp.output_if_unchanged(output_listing)
         if previous is not None and not half_applied(output_dir):
             if trusted is None and inputs.settled:
                 # The last build's data was still being written when it listed it, so
@@ -82,6 +86,19 @@ def build_all(
                 stamp.remember_inputs(inputs)
             log.info("nothing changed since the last build into %s", output_dir.as_posix())
             return previous
+    return _build(data_dir, output_dir, settings, cache_dir, stamp, inputs, listed)
+
+
+def _build(
+    data_dir: Path,
+    output_dir: Path,
+    settings: Path,
+    cache_dir: Path | None,
+    stamp: BuildStamp | None,
+    inputs: InputListing | None,
+    listed: dict[str, str] | None,
+) -> BuildResult:
+    """The build itself; listed is the output's listing when it is as the last build left it."""
     # Imported only for a build that runs: pandas and Altair take seconds to import.
     from pipelines.aggregate import aggregate_dataset
     from pipelines.charts import build_charts
@@ -127,6 +144,8 @@ def build_all(
                 exported = exporting.result()
             staging.kept.update(exported.kept)
             staging.kept_trees.update(exported.kept_trees)
+            if staging.previous is not None:
+                staging.listed = listed
             log.info("putting the new and changed files in place")
     except (WebsiteError, SearchError) as error:
         raise BuildFailed(str(error)) from error
@@ -134,7 +153,8 @@ def build_all(
         output_dir, len(commons.stories), len(commons.providers), website.pages, checked.report
     )
     if stamp is not None:
-        stamp.record(stamp_key(data_digest, settings), result, inputs, data_digest)
+        output = None if staging.listed is None else digest_of(staging.listed.values())
+        stamp.record(stamp_key(data_digest, settings), result, inputs, data_digest, output)
     return result
 
 
@@ -286,6 +306,19 @@ class BuildStamp:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
 
+    def output_if_unchanged(self, output: ParallelListing) -> dict[str, str] | None:
+        """The output's files and their listing lines, if it is as the last build left it."""
+        stored = self.stored
+        if stored is None or stored.get("output") is None:
+            return None
+        try:
+            lines = output.lines()
+        except OSError:
+            return None
+        if digest_of(lines) != stored["output"]:
+            return None
+        return {name_of(line): line for line in lines}
+
     def remember_inputs(self, inputs: InputListing) -> None:
         """Keep inputs as the listing of the data the recorded build read (the same bytes)."""
         if self.stored is not None:
@@ -313,8 +346,15 @@ class BuildStamp:
             log.warning("could not write the build stamp %s: %s", self.path.as_posix(), error)
 
     def record(
-        self, key: str, result: BuildResult, inputs: InputListing | None, data_digest: str
+        self,
+        key: str,
+        result: BuildResult,
+        inputs: InputListing | None,
+        data_digest: str,
+        output: str | None = None,
     ) -> None:
+        """Keep what this build read and wrote; output is the digest of the output's listing
+        when the build knows it, else the output is listed now."""
         stored = {
             "format": STAMP_FORMAT,
             "key": key,
@@ -329,7 +369,7 @@ class BuildStamp:
                 "files_checked": result.report.files_checked,
                 "accepted": [dataclasses.asdict(p) for p in result.report.accepted],
             },
-            "output": _output_digest(self.output_dir),
+            "output": output or _output_digest(self.output_dir),
         }
         self._write(stored)
 

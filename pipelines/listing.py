@@ -11,6 +11,7 @@ import functools
 import hashlib
 import multiprocessing
 import os
+from collections.abc import Iterable
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,26 @@ Lines = tuple[list[str], int]  # a line per file, and the newest ctime among the
 def _line(entry: os.DirEntry[str], cut: int) -> tuple[str, int]:
     """A file's line (its path after cut characters, size, inode, mtime, ctime) and ctime."""
     info = entry.stat(follow_symlinks=False)
-    return (
-        f"{entry.path[cut:]}\0{info.st_size}\0{info.st_ino}"
-        f"\0{info.st_mtime_ns}\0{info.st_ctime_ns}\n"
-    ), info.st_ctime_ns
+    return _format(entry.path[cut:], info), info.st_ctime_ns
+
+
+def _format(name: str, info: os.stat_result) -> str:
+    return f"{name}\0{info.st_size}\0{info.st_ino}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\n"
+
+
+def line_of(root: Path, name: str) -> str:
+    """The line listing() makes for the file name (a path relative to root), stat now."""
+    return _format(name, os.stat(os.path.join(root, name), follow_symlinks=False))
+
+
+def name_of(line: str) -> str:
+    """The file a line is about, as a path relative to the listed folder."""
+    return line.partition("\0")[0]
+
+
+def digest_of(lines: Iterable[str]) -> str:
+    """The digest listing() gives for a folder whose files have these lines."""
+    return hashlib.sha256("".join(sorted(lines)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _one_folder(folder: str, cut: int, skip: frozenset[str]) -> tuple[list[str], int, list[str]]:
@@ -59,10 +76,8 @@ def _files_under(folder: str, cut: int, skip: frozenset[str]) -> Lines:
 
 
 def _digest(parts: list[Lines]) -> tuple[str, int]:
-    found = [line for lines, _ in parts for line in lines]
-    found.sort()
     newest = max((newest for _, newest in parts), default=0)
-    return hashlib.sha256("".join(found).encode("utf-8", "surrogateescape")).hexdigest(), newest
+    return digest_of(line for lines, _ in parts for line in lines), newest
 
 
 def listing(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
@@ -90,6 +105,7 @@ class ParallelListing:
         self._pool: Pool | None = None
         self._pending: AsyncResult[list[Lines]] | None = None
         self._top: Lines = ([], 0)
+        self._parts_listed: list[Lines] | None = None
 
     def __enter__(self) -> ParallelListing:
         cores = os.cpu_count() or 1
@@ -118,9 +134,21 @@ class ParallelListing:
 
     def listed(self) -> tuple[str, int]:
         """listing(root): its digest and the newest ctime. Raises OSError as listing() does."""
-        if self._pending is None:
-            return listing(self.root)
-        return _digest([self._top, *self._pending.get()])
+        return _digest(self._parts())
+
+    def lines(self) -> list[str]:
+        """A line per file, as listing() digests them (in no particular order)."""
+        return [line for lines, _ in self._parts() for line in lines]
+
+    def _parts(self) -> list[Lines]:
+        if self._parts_listed is None:
+            if self._pending is None:
+                self._parts_listed = [
+                    _files_under(str(self.root), len(str(self.root)) + 1, frozenset())
+                ]
+            else:
+                self._parts_listed = [self._top, *self._pending.get()]
+        return self._parts_listed
 
     def digest(self) -> str | None:
         """The digest; None when the folder is missing or could not be listed."""

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.listing import line_of
 from pipelines.logs import get_logger
 
 log = get_logger(__name__)
@@ -63,6 +64,10 @@ class Staging:
         self.previous = target if update else None
         self.kept: set[str] = set()  # files, by name from the output's root
         self.kept_trees: set[str] = set()  # folders kept with everything in them
+        # previous's files and their listing lines (pipelines.listing), when the build
+        # knows previous holds exactly these: apply() then deletes without walking it, and
+        # leaves here the lines of the output it made.
+        self.listed: dict[str, str] | None = None
         self._prefix = ""
 
     def within(self, folder: str) -> Staging:
@@ -97,7 +102,16 @@ class Staging:
         marker = applying_marker(self.previous)
         marker.write_bytes(b"")
         written, folders = _move_tree(self.dir, self.previous)
-        removed = _remove_others(self.previous, written | self.kept, self.kept_trees, folders)
+        if self.listed is None:
+            removed = _remove_others(self.previous, written | self.kept, self.kept_trees, folders)
+        else:
+            gone = _remove_listed(
+                self.previous, self.listed, written | self.kept, self.kept_trees, folders
+            )
+            removed = len(gone)
+            lines = {name: line for name, line in self.listed.items() if name not in gone}
+            lines.update((name, line_of(self.previous, name)) for name in written)
+            self.listed = lines
         shutil.rmtree(self.dir)
         marker.unlink()
         log.info(
@@ -170,6 +184,47 @@ def _remove_others(root: Path, keep: set[str], trees: set[str], folders: set[str
 
     prune("")
     return removed
+
+
+def _remove_listed(
+    root: Path, listed: dict[str, str], keep: set[str], trees: set[str], folders: set[str]
+) -> set[str]:
+    """As _remove_others, for a root known to hold the files listed only: deletes those not
+    in keep or under a folder in trees, and each folder they leave empty that is not in
+    folders; the names of the files that are gone."""
+    gone: set[str] = set()
+    emptied: set[str] = set()
+    for name in listed:
+        if name in keep or _under(name, trees):
+            continue
+        try:
+            os.unlink(os.path.join(root, name))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            pass  # the apply put a folder where it was, or a file where its folder was
+        else:
+            emptied.add(name.rpartition("/")[0])
+        gone.add(name)
+    # Deepest first, so a folder whose only content was an emptied folder goes too.
+    for folder in sorted(emptied, key=lambda f: f.count("/"), reverse=True):
+        while folder and folder not in folders:
+            try:
+                os.rmdir(os.path.join(root, folder))
+            except OSError:
+                break  # not empty (or gone already)
+            folder = folder.rpartition("/")[0]
+    return gone
+
+
+def _under(name: str, trees: set[str]) -> bool:
+    """Whether name is in one of the folders trees names."""
+    if not trees:
+        return False
+    folder = name.rpartition("/")[0]
+    while folder:
+        if folder in trees:
+            return True
+        folder = folder.rpartition("/")[0]
+    return False
 
 
 @contextmanager

@@ -22,6 +22,7 @@ LEAVES = {
     "pipelines.package",
     "pipelines.yamlfile",
     "pipelines.staging",
+    "pipelines.listing",
     "pipelines.versions",
     "pipelines.logs",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -421,6 +422,42 @@ def test_a_story_removed_from_the_data_leaves_the_output(synthetic: Path, tmp_pa
     build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
     assert tree(output) == tree(tmp_path / "once" / "site")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "data", "once", "output"]
+
+
+@pytest.mark.parametrize("touched", [False, True], ids=["as-left", "stray-file"])
+def test_a_rebuild_updates_an_output_as_left_without_walking_it(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, touched: bool
+) -> None:
+    """The output listed while the data is checked is the last build's: the apply deletes
+    from that listing and the stamp records the listing updated, not taken again. A file
+    put in the output since makes the listing differ: the apply walks it and deletes it."""
+    from pipelines import listing, staging
+
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    removed = add_story(data, "remove")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    if touched:
+        (output / "stories" / "stray.html").write_text("not the build's")
+    walks: list[Path] = []
+    remove_others = staging._remove_others
+
+    def walked(root: Path, *args: Any) -> int:
+        walks.append(root)
+        return remove_others(root, *args)
+
+    monkeypatch.setattr(staging, "_remove_others", walked)
+    (story,) = (data / "stories").rglob(f"{removed}.yaml")
+    story.unlink()
+    add_story(data, "added1")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert walks == ([output] if touched else [])
+    (stamp,) = cache.glob("build-*.json")
+    assert json.loads(stamp.read_text(encoding="utf-8"))["output"] == listing.listing(output)[0]
+    assert not (output / "stories" / removed).exists()
+    shutil.copytree(data, tmp_path / "once" / "data")
+    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
+    assert tree(output) == tree(tmp_path / "once" / "site")
 
 
 @pytest.mark.parametrize("stage", ["export", "search"])

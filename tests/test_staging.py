@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import staging as staging_module
+from pipelines.listing import ParallelListing, digest_of, listing, name_of
 from pipelines.staging import Staging, applying_marker, half_applied, staged_output
 
 
@@ -60,12 +61,19 @@ def test_a_first_output_is_written_whole_into_a_fresh_folder(tmp_path: Path) -> 
     assert sorted(os.listdir(tmp_path)) == ["site"]
 
 
+@pytest.mark.parametrize("known", ["walked", "listed"])
 def test_a_rebuild_moves_in_what_changed_keeps_the_rest_and_deletes_the_others(
-    output: Path, tmp_path: Path
+    output: Path, tmp_path: Path, known: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Whether the apply walks the output for files to delete, or is given its listing."""
     unchanged = {name: os.stat(output / name).st_ino for name in ("kept/a.html", "tree/x/1.pf")}
+    if known == "listed":
+        monkeypatch.setattr(staging_module, "_remove_others", None)  # not walked: not called
     with staged_output(output) as staging:
         assert staging.previous == output
+        if known == "listed":
+            lines = ParallelListing(output).lines()
+            staging.listed = {name_of(line): line for line in lines}
         write(
             staging.dir,
             {
@@ -101,6 +109,10 @@ def test_a_rebuild_moves_in_what_changed_keeps_the_rest_and_deletes_the_others(
     ]
     assert {name: os.stat(output / name).st_ino for name in unchanged} == unchanged
     assert sorted(os.listdir(tmp_path)) == ["site"]
+    if known == "listed":  # what it leaves is the listing of the output it made
+        assert staging.listed is not None
+        assert digest_of(staging.listed.values()) == listing(output)[0]
+        assert set(staging.listed) == set(files(output))
 
 
 def test_a_failed_block_leaves_the_output_as_it_was(output: Path, tmp_path: Path) -> None:
