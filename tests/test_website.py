@@ -181,6 +181,42 @@ def test_the_data_page_waits_for_a_package_exported_meanwhile(sample: Path, tmp_
     assert (waited / "data/index.html").is_file()
 
 
+def test_the_model_and_the_pages_are_made_without_the_cyclic_collector(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100,000 stories the collector walked the growing heap again and again while the
+    model and 123,000 page contexts were made (about 1.5 s of CPU): none holds a cycle."""
+    import gc
+
+    from pipelines.aggregate import aggregate_dataset
+    from pipelines.charts import build_charts
+    from pipelines.website import build_website, generator, model
+    from tests.conftest import SETTINGS
+
+    dataset = load_dataset(sample)
+    commons = validate_dataset(dataset).commons
+    assert commons is not None
+    aggregates = aggregate_dataset(commons)
+    charts = build_charts(commons, aggregates)
+    collecting: dict[str, bool] = {}
+
+    def watched(name: str, function: object) -> object:
+        def call(*args: object) -> object:
+            collecting[name] = gc.isenabled()
+            return function(*args)  # type: ignore[operator]
+
+        return call
+
+    monkeypatch.setattr(model, "build_model", watched("model", model.build_model))
+    monkeypatch.setattr(generator, "plan_pages", watched("pages", generator.plan_pages))
+    assert gc.isenabled()
+    build_website(
+        commons, aggregates, tmp_path / "out", SETTINGS, charts=charts, package=dataset.package
+    )
+    assert collecting == {"model": False, "pages": False}
+    assert gc.isenabled()
+
+
 def test_links_are_relative_and_resolve(sample_site: Path) -> None:
     for path in sorted(sample_site.rglob("*.html")):
         if path.name == "404.html":

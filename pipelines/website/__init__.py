@@ -88,6 +88,7 @@ def build_website(
     from pelican import Pelican
     from pelican.settings import read_settings
 
+    from pipelines.load import paused_gc
     from pipelines.website.generator import (
         PENDING_RELEASE_SETTING,
         SITE_SETTING,
@@ -100,10 +101,11 @@ def build_website(
     staging = output if isinstance(output, Staging) else None
     output_dir = output.dir if isinstance(output, Staging) else output
     pending = data_release if callable(data_release) else None
-    model = dataclasses.replace(
-        build_model(commons, aggregates, charts, package),
-        data_release=None if callable(data_release) else data_release,
-    )
+    with paused_gc():  # the model's indexes and cards hold no cycles: see paused_gc
+        model = dataclasses.replace(
+            build_model(commons, aggregates, charts, package),
+            data_release=None if callable(data_release) else data_release,
+        )
     settings = read_settings(
         str(settings_path),
         override={
