@@ -1,11 +1,14 @@
 """One zip of the package: fixed timestamps, order and compression, deflated on every core.
 
 Deflate is ISA-L's (isal): a valid deflate stream like zlib's, for a quarter of the CPU.
+Each chunk of a member is deflated on its own, so its piece of the zip is a function of the
+chunk's bytes alone: a rebuild copies the pieces of unchanged chunks from the previous zip.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import struct
 import zipfile
@@ -35,15 +38,53 @@ def _deflate(chunk: bytes, last: bool) -> bytes:
     )
 
 
-def _pieces(path: Path, pool: ThreadPoolExecutor) -> Iterator[tuple[bytes, Future[bytes]]]:
+class PreviousPieces:
+    """The deflated pieces of the previous zip, found by the name of the chunk each was made
+    from (its SHA-256, and whether it ended its member) and read from that zip as needed."""
+
+    def __init__(self, path: Path, at: dict[str, list[int]]) -> None:
+        self.path = path
+        self.at = at
+        self._fd: int | None = None
+
+    def read(self, name: str) -> bytes | None:
+        where = self.at.get(name)
+        if where is None:
+            return None
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        offset, length = where
+        piece = os.pread(self._fd, length, offset)
+        return piece if len(piece) == length else None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _piece(
+    chunk: bytes, last: bool, named: bool, previous: PreviousPieces | None
+) -> tuple[bytes, str]:
+    """The chunk deflated, or copied from the previous zip; and the chunk's name when named."""
+    if not named:
+        return _deflate(chunk, last), ""
+    name = hashlib.sha256(chunk).hexdigest() + ("." if last else "")
+    found = previous.read(name) if previous is not None else None
+    return (found if found is not None else _deflate(chunk, last)), name
+
+
+def _pieces(
+    path: Path, pool: ThreadPoolExecutor, named: bool, previous: PreviousPieces | None
+) -> Iterator[tuple[bytes, Future[tuple[bytes, str]]]]:
     """Each chunk of the file and its compressed piece, compressed a few chunks ahead in threads."""
-    pending: deque[tuple[bytes, Future[bytes]]] = deque()
+    pending: deque[tuple[bytes, Future[tuple[bytes, str]]]] = deque()
     with path.open("rb") as source:
         chunk = source.read(ZIP_CHUNK)
         while True:
             following = source.read(ZIP_CHUNK) if chunk else b""
             last = not following
-            pending.append((chunk, pool.submit(_deflate, chunk, last)))
+            pending.append((chunk, pool.submit(_piece, chunk, last, named, previous)))
             if len(pending) > 2 * (os.cpu_count() or 1):
                 yield pending.popleft()
             if last:
@@ -61,20 +102,36 @@ def _header(
     )
 
 
-def write_zip(folder: Path, members: dict[str, str], path: Path, date: tuple[int, ...]) -> None:
+def write_zip(
+    folder: Path,
+    members: dict[str, str],
+    path: Path,
+    date: tuple[int, ...],
+    *,
+    sources: dict[str, Path] | None = None,
+    previous: PreviousPieces | None = None,
+    record: bool = False,
+) -> dict[str, list[int]]:
     """A zip of the members (paths in folder: SHA-256), fixed in time, order and compression.
 
-    Deflate runs on every core, chunk by chunk; the zip is written as a plain (not Zip64)
-    archive, or by the zipfile module when it would pass 4 GiB.
+    A member is read from sources[name] when given there. Deflate runs on every core, chunk
+    by chunk, and a chunk the previous zip holds already is copied from it; with record,
+    the zip's pieces are returned by chunk name for the next zip to copy. The zip is
+    written as a plain (not Zip64) archive, or by the zipfile module when it would pass
+    4 GiB (copying and recording nothing).
     """
     names = sorted(members)
     sums = "".join(f"{members[n]}  {n}\n" for n in names).encode("utf-8")
     (folder / ".SHA256SUMS.zip").write_bytes(sums)
-    entries = [(n, folder / n) for n in names] + [("SHA256SUMS", folder / ".SHA256SUMS.zip")]
+    where = sources or {}
+    entries = [(n, where.get(n, folder / n)) for n in names]
+    entries.append(("SHA256SUMS", folder / ".SHA256SUMS.zip"))
+    named = record or previous is not None
+    pieces: dict[str, list[int]] = {}
     try:
         if sum(source.stat().st_size for _, source in entries) >= ZIP_LIMIT:
             _write_zip64(entries, path, date)
-            return
+            return {}
         when = _dos_time(date)
         central = []
         with path.open("wb") as out, ThreadPoolExecutor() as pool:
@@ -91,9 +148,12 @@ def write_zip(folder: Path, members: dict[str, str], path: Path, date: tuple[int
                             crc, size = isal_zlib.crc32(block, crc), size + len(block)
                             written += out.write(block)
                 else:
-                    for chunk, piece in _pieces(source, pool):
+                    for chunk, done in _pieces(source, pool, named, previous):
                         crc, size = isal_zlib.crc32(chunk, crc), size + len(chunk)
-                        written += out.write(piece.result())
+                        piece, chunk_name = done.result()
+                        if record:
+                            pieces.setdefault(chunk_name, [out.tell(), len(piece)])
+                        written += out.write(piece)
                 end = out.tell()
                 out.seek(offset)
                 out.write(_header(encoded, method, when, crc, (written, size)))
@@ -138,6 +198,7 @@ def write_zip(folder: Path, members: dict[str, str], path: Path, date: tuple[int
             )
     finally:
         (folder / ".SHA256SUMS.zip").unlink()
+    return pieces
 
 
 def _write_zip64(entries: list[tuple[str, Path]], path: Path, date: tuple[int, ...]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -130,34 +131,31 @@ def _wide_stories(tables: dict[str, PublishedTable], commons: Commons) -> pa.Tab
     return wide
 
 
-def write_provider_csvs(
-    tables: dict[str, PublishedTable], commons: Commons, folder: Path
-) -> dict[str, str]:
+def provider_csvs(
+    tables: dict[str, PublishedTable], commons: Commons
+) -> Iterator[tuple[str, list[bytes | memoryview]]]:
     """providers/<id>.csv: the provider's stories as in stories.csv, one column per rating.
 
-    Each file is a run of rows cut from one buffer. Returns each file's name and SHA-256.
+    Each file's name (in providers/) and its bytes in parts: a header and a run of rows cut
+    from one buffer.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     provider_ids = tables["providers"].data.column("id").to_pylist()
     wide = _wide_stories(tables, commons)
     order, runs = _provider_runs(wide.column("provider").combine_chunks())
     header = csv_header(wide)
     spans = csv_rows(wide.take(order)).spans([runs.get(pid, (0, 0)) for pid in provider_ids])
-    return {
-        f"{pid}.csv": write_file(folder / f"{pid}.csv", header, span)
-        for pid, span in zip(provider_ids, spans, strict=True)
-    }
+    for pid, span in zip(provider_ids, spans, strict=True):
+        yield f"{pid}.csv", [header, span]
 
 
-def write_provider_jsons(
-    tables: dict[str, PublishedTable], rows: dict[str, Rows], folder: Path
-) -> dict[str, str]:
+def provider_jsons(
+    tables: dict[str, PublishedTable], rows: dict[str, Rows]
+) -> Iterator[tuple[str, list[bytes | memoryview]]]:
     """providers/<id>.json: the provider's row and every row about it, table by table.
 
     rows holds each table's rows encoded as JSON, so no row is encoded twice; each array is
-    a run of rows cut from one buffer. Returns each file's name and SHA-256.
+    a run of rows cut from one buffer. Each file's name (in providers/) and its bytes in parts.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     stories = tables["stories"].data
     provider_ids = tables["providers"].data.column("id").to_pylist()
     grouped: dict[str, list[memoryview]] = {
@@ -178,7 +176,6 @@ def write_provider_jsons(
         order, runs = _provider_runs(keys)
         grouped[name] = rows[name].take(order).spans([runs.get(p, (0, 0)) for p in provider_ids])
     keys = {name: f"{json.dumps(name)}: ".encode() for name in grouped}
-    digests = {}
     for index, pid in enumerate(provider_ids):
         parts: list[bytes | memoryview] = [b"{\n"]
         for number, name in enumerate(sorted(grouped)):
@@ -191,5 +188,4 @@ def write_provider_jsons(
             else:
                 parts.append(b"[]")
         parts.append(b"\n}\n")
-        digests[f"{pid}.json"] = write_file(folder / f"{pid}.json", *parts)
-    return digests
+        yield f"{pid}.json", parts
