@@ -26,6 +26,7 @@ from pipelines.records import Commons
 from pipelines.staging import Staging, staged_output
 
 if TYPE_CHECKING:
+    from pipelines.export.archive import PreviousZip
     from pipelines.export.parts import Earlier, PackageFiles
 
 log = get_logger(__name__)
@@ -47,16 +48,37 @@ def _download(files: PackageFiles, path: str, title: str) -> Download:
     )
 
 
+def _previous_zip(earlier: Earlier | None, environment: str) -> PreviousZip | None:
+    """The previous export's zip, to copy unchanged pieces from, when it and the previous
+    version of each member it lists are still as the stamp lists them."""
+    from pipelines.export.archive import PreviousZip
+
+    if earlier is None or earlier.archive.get("environment") != environment:
+        return None
+    try:
+        name = str(earlier.archive["name"])
+        if earlier.intact(name) is None:
+            return None
+        members = {}
+        for member, (sha256, at) in earlier.archive["members"].items():
+            listed = earlier.intact(member)
+            if listed is not None and listed.sha256 == sha256:
+                pieces = [[int(offset), int(length)] for offset, length in at]
+                members[str(member)] = (earlier.previous / member, pieces)
+    except (KeyError, TypeError, ValueError) as error:
+        log.debug("not copying from the previous zip: %s", error)
+        return None
+    return PreviousZip(earlier.previous / name, members)
+
+
 def write_package(
     commons: Commons,
     data_dir: Path,
     folder: Path,
     earlier: Earlier | None = None,
-    record: bool = False,
 ) -> tuple[DataRelease, PackageFiles]:
     """Write every file of the package into folder, which must be empty or missing, or keep
-    it from the previous export that earlier describes when its bytes would not change.
-    With record, what the next export needs to keep files is recorded too."""
+    it from the previous export that earlier describes when its bytes would not change."""
     import pyarrow as pa
 
     from pipelines.export.parts import PackageFiles
@@ -68,14 +90,14 @@ def write_package(
     default = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
-        files = PackageFiles(folder, earlier, record)
+        files = PackageFiles(folder, earlier)
         return _write_package(commons, data_dir, files), files
     finally:
         pa.set_memory_pool(default)
 
 
 def _write_package(commons: Commons, data_dir: Path, files: PackageFiles) -> DataRelease:
-    from pipelines.export.archive import PreviousPieces, write_zip
+    from pipelines.export.archive import write_zip
     from pipelines.export.descriptor import (
         build_descriptor,
         citation_cff,
@@ -135,8 +157,7 @@ def _write_package(commons: Commons, data_dir: Path, files: PackageFiles) -> Dat
             for table in tables:
                 path = f"json/{table.name}.json"
                 if not files.kept_as(path, key=keys[table.name]):
-                    files.put(path, json_array(rows[table.name]))
-                    files.keys[path] = keys[table.name]
+                    files.put(path, json_array(rows[table.name]), keys[table.name])
             for name, parts in provider_jsons(by_name, rows):
                 files.put(f"providers/{name}", parts)
 
@@ -191,31 +212,20 @@ def _write_package(commons: Commons, data_dir: Path, files: PackageFiles) -> Dat
         members = {d.path: d.sha256 for d in downloads}
         zip_key = combined_key(environment, archive, repr(moment), repr(sorted(members.items())))
         if not files.kept_as(archive, key=zip_key):
-            earlier = files.earlier
-            previous = None
-            if earlier is not None:
-                record = earlier.archive
-                if (
-                    record.get("environment") == environment
-                    and earlier.intact(str(record.get("name"))) is not None
-                ):
-                    at = {str(k): [int(v[0]), int(v[1])] for k, v in record["pieces"].items()}
-                    previous = PreviousPieces(earlier.previous / str(record["name"]), at)
-            try:
-                pieces = write_zip(
-                    folder,
-                    members,
-                    folder / archive,
-                    moment,
-                    sources={path: files.path_of(path) for path in members},
-                    previous=previous,
-                    record=earlier is not None or files.record_pieces,
-                )
-            finally:
-                if previous is not None:
-                    previous.close()
+            pieces = write_zip(
+                folder,
+                members,
+                folder / archive,
+                moment,
+                sources={path: files.path_of(path) for path in members},
+                previous=_previous_zip(files.earlier, environment),
+            )
             files.wrote(archive, key=zip_key)
-            files.archive = {"name": archive, "environment": environment, "pieces": pieces}
+            files.archive = {
+                "name": archive,
+                "environment": environment,
+                "members": {n: [members[n], at] for n, at in pieces.items() if n in members},
+            }
         elif files.earlier is not None:
             files.archive = files.earlier.archive
     downloads.insert(0, _download(files, archive, "Everything above in one zip"))
@@ -272,9 +282,7 @@ def export_package(
     earlier = None
     if cache_dir is not None and previous is not None and previous.is_dir():
         earlier = earlier_export(cache_dir, previous, output)
-    release, files = write_package(
-        commons, data_dir, output.dir, earlier, record=cache_dir is not None
-    )
+    release, files = write_package(commons, data_dir, output.dir, earlier)
     if cache_dir is not None:
         log.info(
             "wrote %d files of the data package, kept %d as they were",

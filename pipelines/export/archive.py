@@ -2,13 +2,13 @@
 
 Deflate is ISA-L's (isal): a valid deflate stream like zlib's, for a quarter of the CPU.
 Each chunk of a member is deflated on its own, so its piece of the zip is a function of the
-chunk's bytes alone: a rebuild copies the pieces of unchanged chunks from the previous zip.
+chunk's bytes (and whether it ends the member) alone: a rebuild copies from the previous zip
+the piece of each chunk that the member's previous version holds at the same place.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import struct
 import zipfile
@@ -38,53 +38,55 @@ def _deflate(chunk: bytes, last: bool) -> bytes:
     )
 
 
-class PreviousPieces:
-    """The deflated pieces of the previous zip, found by the name of the chunk each was made
-    from (its SHA-256, and whether it ended its member) and read from that zip as needed."""
+def _pread(path: Path, length: int, offset: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, length, offset)
+    finally:
+        os.close(fd)
 
-    def __init__(self, path: Path, at: dict[str, list[int]]) -> None:
+
+class PreviousZip:
+    """The previous zip, with each deflated member's previous version (the file it was made
+    from) and where the piece of each of its chunks lies in the zip."""
+
+    def __init__(self, path: Path, members: dict[str, tuple[Path, list[list[int]]]]) -> None:
         self.path = path
-        self.at = at
-        self._fd: int | None = None
+        self.members = members
 
-    def read(self, name: str) -> bytes | None:
-        where = self.at.get(name)
-        if where is None:
+    def piece(self, name: str, index: int, chunk: bytes, last: bool) -> bytes | None:
+        """The piece of the index-th chunk of member name, when the member's previous version
+        held the same chunk there (the last one too, or not too): the same piece."""
+        source, pieces = self.members.get(name, (None, []))
+        if source is None or index >= len(pieces) or last != (index == len(pieces) - 1):
             return None
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
-        offset, length = where
-        piece = os.pread(self._fd, length, offset)
+        # A last chunk must end the previous version too: one byte more is asked for.
+        if _pread(source, len(chunk) + last, index * ZIP_CHUNK) != chunk:
+            return None
+        offset, length = pieces[index]
+        piece = _pread(self.path, length, offset)
         return piece if len(piece) == length else None
 
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
-
-def _piece(
-    chunk: bytes, last: bool, named: bool, previous: PreviousPieces | None
-) -> tuple[bytes, str]:
-    """The chunk deflated, or copied from the previous zip; and the chunk's name when named."""
-    if not named:
-        return _deflate(chunk, last), ""
-    name = hashlib.sha256(chunk).hexdigest() + ("." if last else "")
-    found = previous.read(name) if previous is not None else None
-    return (found if found is not None else _deflate(chunk, last)), name
+def _piece(chunk: bytes, last: bool, place: tuple[str, int], previous: PreviousZip | None) -> bytes:
+    """The chunk deflated, or copied from the previous zip."""
+    found = previous.piece(*place, chunk, last) if previous is not None else None
+    return found if found is not None else _deflate(chunk, last)
 
 
 def _pieces(
-    path: Path, pool: ThreadPoolExecutor, named: bool, previous: PreviousPieces | None
-) -> Iterator[tuple[bytes, Future[tuple[bytes, str]]]]:
+    name: str, path: Path, pool: ThreadPoolExecutor, previous: PreviousZip | None
+) -> Iterator[tuple[bytes, Future[bytes]]]:
     """Each chunk of the file and its compressed piece, compressed a few chunks ahead in threads."""
-    pending: deque[tuple[bytes, Future[tuple[bytes, str]]]] = deque()
+    pending: deque[tuple[bytes, Future[bytes]]] = deque()
     with path.open("rb") as source:
         chunk = source.read(ZIP_CHUNK)
+        index = 0
         while True:
             following = source.read(ZIP_CHUNK) if chunk else b""
             last = not following
-            pending.append((chunk, pool.submit(_piece, chunk, last, named, previous)))
+            pending.append((chunk, pool.submit(_piece, chunk, last, (name, index), previous)))
+            index += 1
             if len(pending) > 2 * (os.cpu_count() or 1):
                 yield pending.popleft()
             if last:
@@ -109,16 +111,15 @@ def write_zip(
     date: tuple[int, ...],
     *,
     sources: dict[str, Path] | None = None,
-    previous: PreviousPieces | None = None,
-    record: bool = False,
-) -> dict[str, list[int]]:
+    previous: PreviousZip | None = None,
+) -> dict[str, list[list[int]]]:
     """A zip of the members (paths in folder: SHA-256), fixed in time, order and compression.
 
     A member is read from sources[name] when given there. Deflate runs on every core, chunk
-    by chunk, and a chunk the previous zip holds already is copied from it; with record,
-    the zip's pieces are returned by chunk name for the next zip to copy. The zip is
-    written as a plain (not Zip64) archive, or by the zipfile module when it would pass
-    4 GiB (copying and recording nothing).
+    by chunk, and a chunk the previous zip holds already is copied from it. Returns where
+    each deflated member's pieces lie, for the next zip to copy. The zip is written as a
+    plain (not Zip64) archive, or by the zipfile module when it would pass 4 GiB (copying
+    and returning nothing).
     """
     names = sorted(members)
     sums = "".join(f"{members[n]}  {n}\n" for n in names).encode("utf-8")
@@ -126,8 +127,7 @@ def write_zip(
     where = sources or {}
     entries = [(n, where.get(n, folder / n)) for n in names]
     entries.append(("SHA256SUMS", folder / ".SHA256SUMS.zip"))
-    named = record or previous is not None
-    pieces: dict[str, list[int]] = {}
+    pieces: dict[str, list[list[int]]] = {}
     try:
         if sum(source.stat().st_size for _, source in entries) >= ZIP_LIMIT:
             _write_zip64(entries, path, date)
@@ -148,11 +148,11 @@ def write_zip(
                             crc, size = isal_zlib.crc32(block, crc), size + len(block)
                             written += out.write(block)
                 else:
-                    for chunk, done in _pieces(source, pool, named, previous):
+                    at = pieces.setdefault(name, [])
+                    for chunk, done in _pieces(name, source, pool, previous):
                         crc, size = isal_zlib.crc32(chunk, crc), size + len(chunk)
-                        piece, chunk_name = done.result()
-                        if record:
-                            pieces.setdefault(chunk_name, [out.tell(), len(piece)])
+                        piece = done.result()
+                        at.append([out.tell(), len(piece)])
                         written += out.write(piece)
                 end = out.tell()
                 out.seek(offset)

@@ -26,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipelines.export.formats import sha256_of
+from pipelines.export.formats import sha256_of, write_file
 from pipelines.export.tables import PublishedTable
 from pipelines.staging import Staging
 from pipelines.versions import add_library_versions
@@ -91,6 +91,19 @@ def _add_array(digest: Any, array: pa.Array) -> None:
         else:
             digest.update(f"{buffer.size}\0".encode())
             digest.update(buffer)
+
+
+def _holds(path: Path, parts: list[bytes | memoryview]) -> bool:
+    """Whether the file at path holds parts one after another (and, its size known, no more)."""
+    try:
+        with path.open("rb") as stream:
+            # As unsigned bytes: Arrow's buffers are signed chars, unequal to bytes past 127.
+            return all(
+                stream.read(view.nbytes) == view
+                for view in (memoryview(part).cast("B") for part in parts)
+            )
+    except OSError:
+        return False
 
 
 def combined_key(*keys: str) -> str:
@@ -176,10 +189,9 @@ class PackageFiles:
     """Every file of the package being written into folder: its SHA-256, size and key, and
     whether it was kept from the previous export (which earlier describes, when there is one)."""
 
-    def __init__(self, folder: Path, earlier: Earlier | None, record_pieces: bool = False) -> None:
+    def __init__(self, folder: Path, earlier: Earlier | None) -> None:
         self.folder = folder
         self.earlier = earlier
-        self.record_pieces = record_pieces  # whether the zip's pieces are named for the stamp
         self.reused: set[str] = set()  # kept in place or linked
         self.sha256: dict[str, str] = {}
         self.size: dict[str, int] = {}
@@ -187,14 +199,16 @@ class PackageFiles:
         self.kept: dict[str, Listed] = {}  # kept where they are, in the previous folder
         self.archive: dict[str, Any] = {}  # what archive.write_zip records of the zip
 
-    def kept_as(self, name: str, *, key: str = "", sha256: str = "") -> bool:
-        """Keep the previous file name when it was made from key or has the SHA-256 sha256
-        and is still as listed; whether it was kept."""
-        if self.earlier is None or not (key or sha256):
+    def kept_as(self, name: str, *, key: str) -> bool:
+        """Keep the previous file name when it was made from key and is still as listed;
+        whether it was kept."""
+        if self.earlier is None or not key:
             return False
         listed = self.earlier.intact(name)
-        if listed is None or (key and listed.key != key) or (sha256 and listed.sha256 != sha256):
-            return False
+        return listed is not None and listed.key == key and self._keep(name, listed, key)
+
+    def _keep(self, name: str, listed: Listed, key: str) -> bool:
+        assert self.earlier is not None
         placed = self.earlier.keep(name, listed)
         if placed is None:
             return False
@@ -204,28 +218,29 @@ class PackageFiles:
         self.sha256[name], self.size[name], self.keys[name] = placed.sha256, placed.size, key
         return True
 
-    def wrote(self, name: str, sha256: str | None = None, key: str = "") -> None:
-        """Record the file name just written into folder (hashed here unless sha256 is given)."""
+    def wrote(self, name: str, key: str = "") -> None:
+        """Record the file name just written into folder, made from key."""
         path = self.folder / name
-        self.sha256[name] = sha256 or sha256_of(path)
+        self.sha256[name] = sha256_of(path)
         self.size[name] = path.stat().st_size
         self.keys[name] = key
 
-    def put(self, name: str, parts: Iterable[bytes | memoryview]) -> str:
-        """The file name holding parts one after another: kept when the previous one holds
-        those bytes, else written. Its SHA-256."""
+    def put(self, name: str, parts: Iterable[bytes | memoryview], key: str = "") -> None:
+        """The file name holding parts one after another, made from key: kept when the
+        previous one holds those very bytes (compared, not hashed), else written."""
         parts = list(parts)
-        digest = hashlib.sha256()
-        for part in parts:
-            digest.update(part)
-        sha256 = digest.hexdigest()
-        if not self.kept_as(name, sha256=sha256):
-            path = self.folder / name
-            with path.open("wb") as stream:
-                for part in parts:
-                    stream.write(part)
-            self.sha256[name], self.size[name], self.keys[name] = sha256, path.stat().st_size, ""
-        return sha256
+        listed = self.earlier.intact(name) if self.earlier is not None else None
+        if (
+            listed is not None
+            and listed.size == sum(memoryview(part).nbytes for part in parts)
+            and _holds(self.earlier.previous / name if self.earlier else self.folder, parts)
+            and self._keep(name, listed, key)
+        ):
+            return
+        path = self.folder / name
+        self.sha256[name] = write_file(path, *parts)
+        self.size[name] = path.stat().st_size
+        self.keys[name] = key
 
     def path_of(self, name: str) -> Path:
         """Where the file name can be read now: in folder, or in the previous one when kept there."""
