@@ -106,9 +106,9 @@ def _write_package(commons: Commons, data_dir: Path, files: PackageFiles) -> Dat
     )
     from pipelines.export.formats import (
         json_array,
-        provider_csvs,
         provider_jsons,
         sha256_of,
+        story_csvs,
         write_csv,
         write_parquet,
     )
@@ -174,9 +174,15 @@ def _write_package(commons: Commons, data_dir: Path, files: PackageFiles) -> Dat
         parquet_done = pool.submit(write_parquets)
         log.info("writing CSV, JSON, Parquet and SQLite")
         sizes: dict[str, tuple[int, str]] = {}
+        stories_csv, providers_csv = story_csvs(by_name, commons)
         for table in tables:
             path = f"{table.name}.csv"
-            written(path, keys[table.name], functools.partial(write_csv, table))
+            if table.name == "stories":
+                if not files.kept_as(path, key=keys[table.name]):
+                    files.put(path, stories_csv, keys[table.name])
+                del stories_csv
+            else:
+                written(path, keys[table.name], functools.partial(write_csv, table))
             sizes[path] = (files.size[path], files.sha256[path])
         content = hashlib.sha256(
             "".join(f"{p}:{d}\n" for p, (_, d) in sorted(sizes.items())).encode()
@@ -192,7 +198,7 @@ def _write_package(commons: Commons, data_dir: Path, files: PackageFiles) -> Dat
             "metadata.json", [dump_json(datasette_metadata(commons.instance, tables, DATABASE))]
         )
         files.put("CITATION.cff", [citation_cff(commons.instance, version, created)])
-        for path, parts in provider_csvs(by_name, commons):
+        for path, parts in providers_csv:
             files.put(f"providers/{path}", parts)
         jsons_done.result()
         parquet_done.result()

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from pipelines.export.rows import ROW_END, Rows, csv_header, csv_rows
+from pipelines.export.rows import ROW_END, Rows, csv_cells, csv_header, csv_pieces
 from pipelines.export.tables import PublishedTable, is_free_text
 from pipelines.records import Commons
 
@@ -117,35 +117,56 @@ def _provider_runs(keys: pa.Array) -> tuple[pa.Array, dict[str, tuple[int, int]]
     return order, runs
 
 
-def _wide_stories(tables: dict[str, PublishedTable], commons: Commons) -> pa.Table:
-    """The stories table as in stories.csv, with one column per rating dimension.
+def _rating_columns(
+    tables: dict[str, PublishedTable], commons: Commons, story_ids: pa.ChunkedArray
+) -> dict[str, pa.ChunkedArray]:
+    """One column per rating dimension, a story a row, named as in the providers' CSV.
 
     The ratings come from the ratings table, so a withdrawn story's are empty there too.
     """
-    wide = spreadsheet_safe(tables["stories"])
     ratings = tables["ratings"].data
+    columns = {}
     for dimension in (d.id for d in commons.dimensions):
         given = ratings.filter(pc.equal(ratings.column("dimension"), dimension))
-        where = pc.index_in(wide.column("id"), value_set=given.column("story"))
-        wide = wide.append_column(f"rating_{dimension}", given.column("score").take(where))
-    return wide
+        where = pc.index_in(story_ids, value_set=given.column("story"))
+        columns[f"rating_{dimension}"] = given.column("score").take(where)
+    return columns
 
 
-def provider_csvs(
+StoryFiles = Iterator[tuple[str, list[bytes | memoryview]]]
+
+
+def story_csvs(
     tables: dict[str, PublishedTable], commons: Commons
-) -> Iterator[tuple[str, list[bytes | memoryview]]]:
-    """providers/<id>.csv: the provider's stories as in stories.csv, one column per rating.
+) -> tuple[list[bytes | memoryview], StoryFiles]:
+    """stories.csv's bytes in parts, and providers/<id>.csv: each provider's stories as in
+    stories.csv with one column per rating, its name (in providers/) and bytes in parts.
 
-    Each file's name (in providers/) and its bytes in parts: a header and a run of rows cut
-    from one buffer.
+    Both come from one encoding of the stories' cells (safe in spreadsheets): a provider's
+    file is a header and a run of rows cut from one buffer.
     """
+    stories = spreadsheet_safe(tables["stories"])
+    ratings = _rating_columns(tables, commons, stories.column("id"))
+    header = csv_header(stories)
+    wide_header = csv_header([*stories.column_names, *ratings])
     provider_ids = tables["providers"].data.column("id").to_pylist()
-    wide = _wide_stories(tables, commons)
-    order, runs = _provider_runs(wide.column("provider").combine_chunks())
-    header = csv_header(wide)
-    spans = csv_rows(wide.take(order)).spans([runs.get(pid, (0, 0)) for pid in provider_ids])
-    for pid, span in zip(provider_ids, spans, strict=True):
-        yield f"{pid}.csv", [header, span]
+    if stories.num_rows == 0:
+        only: list[bytes | memoryview] = [wide_header]
+        return [header], ((f"{pid}.csv", only) for pid in provider_ids)
+    cells = csv_pieces(stories)
+    whole = Rows.of(cells, b"\n")
+    for column in ratings.values():
+        cells += [",", csv_cells(column)]
+    order, runs = _provider_runs(stories.column("provider").combine_chunks())
+    wide = Rows.of(cells, b"\n").take(order)
+    del cells
+    spans = wide.spans([runs.get(pid, (0, 0)) for pid in provider_ids])
+
+    def files() -> StoryFiles:
+        for pid, span in zip(provider_ids, spans, strict=True):
+            yield f"{pid}.csv", [wide_header, span]
+
+    return [header, whole.span()], files()
 
 
 def provider_jsons(
