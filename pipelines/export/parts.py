@@ -97,10 +97,11 @@ def _holds(path: Path, parts: list[bytes | memoryview]) -> bool:
     """Whether the file at path holds parts one after another (and, its size known, no more)."""
     try:
         with path.open("rb") as stream:
-            # As unsigned bytes: Arrow's buffers are signed chars, unequal to bytes past 127.
+            # Compared as Arrow buffers: a plain memcmp (a memoryview of Arrow's buffer
+            # reads as signed chars, which bytes compares item by item, and unequal past 127).
             return all(
-                stream.read(view.nbytes) == view
-                for view in (memoryview(part).cast("B") for part in parts)
+                pa.py_buffer(stream.read(memoryview(part).nbytes)).equals(pa.py_buffer(part))
+                for part in parts
             )
     except OSError:
         return False
@@ -143,9 +144,8 @@ class Earlier:
         files = {str(row[0]): Listed(*row[1:6]) for row in stamp.get("files", [])}
         return cls(previous, output, files, dict(stamp.get("archive") or {}))
 
-    @property
-    def in_place(self) -> bool:
-        return (
+    def __post_init__(self) -> None:
+        self.in_place = (
             self.output.previous is not None
             and self.previous.resolve() == self.output.previous.resolve()
         )
