@@ -1,6 +1,9 @@
 """One zip of the package: fixed timestamps, order and compression, deflated on every core.
 
 Deflate is ISA-L's (isal): a valid deflate stream like zlib's, for a quarter of the CPU.
+Each chunk of a member is deflated on its own, so its piece of the zip is a function of the
+chunk's bytes (and whether it ends the member) alone: a rebuild copies from the previous zip
+the piece of each chunk that the member's previous version holds at the same place.
 """
 
 from __future__ import annotations
@@ -35,15 +38,55 @@ def _deflate(chunk: bytes, last: bool) -> bytes:
     )
 
 
-def _pieces(path: Path, pool: ThreadPoolExecutor) -> Iterator[tuple[bytes, Future[bytes]]]:
+def _pread(path: Path, length: int, offset: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, length, offset)
+    finally:
+        os.close(fd)
+
+
+class PreviousZip:
+    """The previous zip, with each deflated member's previous version (the file it was made
+    from) and where the piece of each of its chunks lies in the zip."""
+
+    def __init__(self, path: Path, members: dict[str, tuple[Path, list[list[int]]]]) -> None:
+        self.path = path
+        self.members = members
+
+    def piece(self, name: str, index: int, chunk: bytes, last: bool) -> bytes | None:
+        """The piece of the index-th chunk of member name, when the member's previous version
+        held the same chunk there (the last one too, or not too): the same piece."""
+        source, pieces = self.members.get(name, (None, []))
+        if source is None or index >= len(pieces) or last != (index == len(pieces) - 1):
+            return None
+        # A last chunk must end the previous version too: one byte more is asked for.
+        if _pread(source, len(chunk) + last, index * ZIP_CHUNK) != chunk:
+            return None
+        offset, length = pieces[index]
+        piece = _pread(self.path, length, offset)
+        return piece if len(piece) == length else None
+
+
+def _piece(chunk: bytes, last: bool, place: tuple[str, int], previous: PreviousZip | None) -> bytes:
+    """The chunk deflated, or copied from the previous zip."""
+    found = previous.piece(*place, chunk, last) if previous is not None else None
+    return found if found is not None else _deflate(chunk, last)
+
+
+def _pieces(
+    name: str, path: Path, pool: ThreadPoolExecutor, previous: PreviousZip | None
+) -> Iterator[tuple[bytes, Future[bytes]]]:
     """Each chunk of the file and its compressed piece, compressed a few chunks ahead in threads."""
     pending: deque[tuple[bytes, Future[bytes]]] = deque()
     with path.open("rb") as source:
         chunk = source.read(ZIP_CHUNK)
+        index = 0
         while True:
             following = source.read(ZIP_CHUNK) if chunk else b""
             last = not following
-            pending.append((chunk, pool.submit(_deflate, chunk, last)))
+            pending.append((chunk, pool.submit(_piece, chunk, last, (name, index), previous)))
+            index += 1
             if len(pending) > 2 * (os.cpu_count() or 1):
                 yield pending.popleft()
             if last:
@@ -61,20 +104,34 @@ def _header(
     )
 
 
-def write_zip(folder: Path, members: dict[str, str], path: Path, date: tuple[int, ...]) -> None:
+def write_zip(
+    folder: Path,
+    members: dict[str, str],
+    path: Path,
+    date: tuple[int, ...],
+    *,
+    sources: dict[str, Path] | None = None,
+    previous: PreviousZip | None = None,
+) -> dict[str, list[list[int]]]:
     """A zip of the members (paths in folder: SHA-256), fixed in time, order and compression.
 
-    Deflate runs on every core, chunk by chunk; the zip is written as a plain (not Zip64)
-    archive, or by the zipfile module when it would pass 4 GiB.
+    A member is read from sources[name] when given there. Deflate runs on every core, chunk
+    by chunk, and a chunk the previous zip holds already is copied from it. Returns where
+    each deflated member's pieces lie, for the next zip to copy. The zip is written as a
+    plain (not Zip64) archive, or by the zipfile module when it would pass 4 GiB (copying
+    and returning nothing).
     """
     names = sorted(members)
     sums = "".join(f"{members[n]}  {n}\n" for n in names).encode("utf-8")
     (folder / ".SHA256SUMS.zip").write_bytes(sums)
-    entries = [(n, folder / n) for n in names] + [("SHA256SUMS", folder / ".SHA256SUMS.zip")]
+    where = sources or {}
+    entries = [(n, where.get(n, folder / n)) for n in names]
+    entries.append(("SHA256SUMS", folder / ".SHA256SUMS.zip"))
+    pieces: dict[str, list[list[int]]] = {}
     try:
         if sum(source.stat().st_size for _, source in entries) >= ZIP_LIMIT:
             _write_zip64(entries, path, date)
-            return
+            return {}
         when = _dos_time(date)
         central = []
         with path.open("wb") as out, ThreadPoolExecutor() as pool:
@@ -91,9 +148,12 @@ def write_zip(folder: Path, members: dict[str, str], path: Path, date: tuple[int
                             crc, size = isal_zlib.crc32(block, crc), size + len(block)
                             written += out.write(block)
                 else:
-                    for chunk, piece in _pieces(source, pool):
+                    at = pieces.setdefault(name, [])
+                    for chunk, done in _pieces(name, source, pool, previous):
                         crc, size = isal_zlib.crc32(chunk, crc), size + len(chunk)
-                        written += out.write(piece.result())
+                        piece = done.result()
+                        at.append([out.tell(), len(piece)])
+                        written += out.write(piece)
                 end = out.tell()
                 out.seek(offset)
                 out.write(_header(encoded, method, when, crc, (written, size)))
@@ -138,6 +198,7 @@ def write_zip(folder: Path, members: dict[str, str], path: Path, date: tuple[int
             )
     finally:
         (folder / ".SHA256SUMS.zip").unlink()
+    return pieces
 
 
 def _write_zip64(entries: list[tuple[str, Path]], path: Path, date: tuple[int, ...]) -> None:

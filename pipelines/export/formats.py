@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from pipelines.export.rows import ROW_END, Rows, csv_header, csv_rows
+from pipelines.export.rows import ROW_END, Rows, csv_cells, csv_header, csv_pieces
 from pipelines.export.tables import PublishedTable, is_free_text
 from pipelines.records import Commons
 
@@ -116,48 +117,66 @@ def _provider_runs(keys: pa.Array) -> tuple[pa.Array, dict[str, tuple[int, int]]
     return order, runs
 
 
-def _wide_stories(tables: dict[str, PublishedTable], commons: Commons) -> pa.Table:
-    """The stories table as in stories.csv, with one column per rating dimension.
+def _rating_columns(
+    tables: dict[str, PublishedTable], commons: Commons, story_ids: pa.ChunkedArray
+) -> dict[str, pa.ChunkedArray]:
+    """One column per rating dimension, a story a row, named as in the providers' CSV.
 
     The ratings come from the ratings table, so a withdrawn story's are empty there too.
     """
-    wide = spreadsheet_safe(tables["stories"])
     ratings = tables["ratings"].data
+    columns = {}
     for dimension in (d.id for d in commons.dimensions):
         given = ratings.filter(pc.equal(ratings.column("dimension"), dimension))
-        where = pc.index_in(wide.column("id"), value_set=given.column("story"))
-        wide = wide.append_column(f"rating_{dimension}", given.column("score").take(where))
-    return wide
+        where = pc.index_in(story_ids, value_set=given.column("story"))
+        columns[f"rating_{dimension}"] = given.column("score").take(where)
+    return columns
 
 
-def write_provider_csvs(
-    tables: dict[str, PublishedTable], commons: Commons, folder: Path
-) -> dict[str, str]:
-    """providers/<id>.csv: the provider's stories as in stories.csv, one column per rating.
+StoryFiles = Iterator[tuple[str, list[bytes | memoryview]]]
 
-    Each file is a run of rows cut from one buffer. Returns each file's name and SHA-256.
+
+def story_csvs(
+    tables: dict[str, PublishedTable], commons: Commons
+) -> tuple[list[bytes | memoryview], StoryFiles]:
+    """stories.csv's bytes in parts, and providers/<id>.csv: each provider's stories as in
+    stories.csv with one column per rating, its name (in providers/) and bytes in parts.
+
+    Both come from one encoding of the stories' cells (safe in spreadsheets): a provider's
+    file is a header and a run of rows cut from one buffer.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    stories = spreadsheet_safe(tables["stories"])
+    ratings = _rating_columns(tables, commons, stories.column("id"))
+    header = csv_header(stories)
+    wide_header = csv_header([*stories.column_names, *ratings])
     provider_ids = tables["providers"].data.column("id").to_pylist()
-    wide = _wide_stories(tables, commons)
-    order, runs = _provider_runs(wide.column("provider").combine_chunks())
-    header = csv_header(wide)
-    spans = csv_rows(wide.take(order)).spans([runs.get(pid, (0, 0)) for pid in provider_ids])
-    return {
-        f"{pid}.csv": write_file(folder / f"{pid}.csv", header, span)
-        for pid, span in zip(provider_ids, spans, strict=True)
-    }
+    if stories.num_rows == 0:
+        only: list[bytes | memoryview] = [wide_header]
+        return [header], ((f"{pid}.csv", only) for pid in provider_ids)
+    cells = csv_pieces(stories)
+    whole = Rows.of(cells, b"\n")
+    for column in ratings.values():
+        cells += [",", csv_cells(column)]
+    order, runs = _provider_runs(stories.column("provider").combine_chunks())
+    wide = Rows.of(cells, b"\n").take(order)
+    del cells
+    spans = wide.spans([runs.get(pid, (0, 0)) for pid in provider_ids])
+
+    def files() -> StoryFiles:
+        for pid, span in zip(provider_ids, spans, strict=True):
+            yield f"{pid}.csv", [wide_header, span]
+
+    return [header, whole.span()], files()
 
 
-def write_provider_jsons(
-    tables: dict[str, PublishedTable], rows: dict[str, Rows], folder: Path
-) -> dict[str, str]:
+def provider_jsons(
+    tables: dict[str, PublishedTable], rows: dict[str, Rows]
+) -> Iterator[tuple[str, list[bytes | memoryview]]]:
     """providers/<id>.json: the provider's row and every row about it, table by table.
 
     rows holds each table's rows encoded as JSON, so no row is encoded twice; each array is
-    a run of rows cut from one buffer. Returns each file's name and SHA-256.
+    a run of rows cut from one buffer. Each file's name (in providers/) and its bytes in parts.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     stories = tables["stories"].data
     provider_ids = tables["providers"].data.column("id").to_pylist()
     grouped: dict[str, list[memoryview]] = {
@@ -178,7 +197,6 @@ def write_provider_jsons(
         order, runs = _provider_runs(keys)
         grouped[name] = rows[name].take(order).spans([runs.get(p, (0, 0)) for p in provider_ids])
     keys = {name: f"{json.dumps(name)}: ".encode() for name in grouped}
-    digests = {}
     for index, pid in enumerate(provider_ids):
         parts: list[bytes | memoryview] = [b"{\n"]
         for number, name in enumerate(sorted(grouped)):
@@ -191,5 +209,4 @@ def write_provider_jsons(
             else:
                 parts.append(b"[]")
         parts.append(b"\n}\n")
-        digests[f"{pid}.json"] = write_file(folder / f"{pid}.json", *parts)
-    return digests
+        yield f"{pid}.json", parts

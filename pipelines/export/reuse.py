@@ -2,10 +2,12 @@
 
 The package is a pure function of the data, what git says about it, this code and a few
 libraries. A digest of all of them (the key) is kept in the cache folder with a listing of
-the files the export wrote (size, inode, modification time); when the previous folder's
-key equals this run's and its files are still those, they are kept where they are (when
-the export updates that folder) or linked (copied across file systems) into the new
-folder instead of written again. Nothing is added to the package itself.
+the files the export wrote (size, inode, modification time, SHA-256 and what each was made
+from: see parts.py) and where the zip's pieces lie; when the previous folder's key equals
+this run's and its files are still those, they are kept where they are (when the export
+updates that folder) or linked (copied across file systems) into the new folder instead
+of written again. When the key differs, the listing still lets the export keep each file
+whose bytes would not change. Nothing is added to the package itself.
 """
 
 from __future__ import annotations
@@ -15,32 +17,20 @@ import json
 import os
 import pickle
 import shutil
-import sqlite3
-import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
 from pipelines.export.history import RELEASE_TAGS, _git
+from pipelines.export.parts import Earlier, PackageFiles, environment_key
 from pipelines.export.release import dump_json
 from pipelines.logs import get_logger
 from pipelines.package import read_source_package
 from pipelines.records import Commons
 from pipelines.staging import Staging
-from pipelines.versions import add_library_versions
 
 log = get_logger(__name__)
 
-KEY_FORMAT = 1
-# Libraries whose version can change the bytes of the package.
-LIBRARIES = ("pyarrow", "isal", "numpy", "pyyaml")
-CODE = Path(__file__).resolve().parent.parent  # the pipelines package: load, validate, export
-
-
-def _code_digest(digest: Any) -> None:
-    for path in sorted(CODE.rglob("*.py")):
-        digest.update(f"{path.relative_to(CODE).as_posix()}\0".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+KEY_FORMAT = 2
 
 
 def export_key(commons: Commons, data_dir: Path, data_digest: str | None = None) -> str:
@@ -49,11 +39,7 @@ def export_key(commons: Commons, data_dir: Path, data_digest: str | None = None)
     data_digest is the digest of the data files the commons was validated from (load's
     Dataset.digest): quicker than the commons itself, which is pickled when it is not given.
     """
-    digest = hashlib.sha256()
-    digest.update(f"{KEY_FORMAT}\0{sys.version}\0{sqlite3.sqlite_version}\0".encode())
-    digest.update(f"{zlib.ZLIB_RUNTIME_VERSION}\0".encode())
-    add_library_versions(digest, LIBRARIES)
-    _code_digest(digest)
+    digest = hashlib.sha256(f"{KEY_FORMAT}\0{environment_key()}\0".encode())
     # The source package's descriptor and schemas give the published ones.
     package = read_source_package(data_dir)
     digest.update(dump_json([package.descriptor, *(table.schema for table in package.tables)]))
@@ -77,26 +63,15 @@ def export_key(commons: Commons, data_dir: Path, data_digest: str | None = None)
     return digest.hexdigest()
 
 
-def _listing(folder: Path) -> list[list[Any]]:
-    """Every file under folder with its size, inode and modification time."""
-    found = []
-    for path in folder.rglob("*"):
-        if path.is_file():
-            info = path.stat()
-            name = path.relative_to(folder).as_posix()
-            found.append([name, info.st_size, info.st_ino, info.st_mtime_ns])
-    return sorted(found)
-
-
 def _stamp_path(cache_dir: Path, previous: Path) -> Path:
     name = hashlib.sha256(str(previous.resolve()).encode()).hexdigest()[:16]
     return cache_dir / f"export-{name}.json"
 
 
-def write_stamp(cache_dir: Path, previous: Path, folder: Path, key: str) -> None:
-    """Record the key and the files of the package just written into folder, which is to
-    become previous (renamed there: inodes and times stay)."""
-    stamp = {"format": KEY_FORMAT, "key": key, "files": _listing(folder)}
+def write_stamp(cache_dir: Path, previous: Path, key: str, files: PackageFiles) -> None:
+    """Record the key and the files of the package just written, which is to become
+    previous (renamed there: inodes and times stay), and where its zip's pieces lie."""
+    stamp = {"format": KEY_FORMAT, "key": key, "files": files.listing(), "archive": files.archive}
     path = _stamp_path(cache_dir, previous)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +82,29 @@ def write_stamp(cache_dir: Path, previous: Path, folder: Path, key: str) -> None
         log.warning("could not write the export stamp %s: %s", path.as_posix(), error)
 
 
+def _read_stamp(cache_dir: Path, previous: Path) -> dict[str, Any] | None:
+    try:
+        stamp = json.loads(_stamp_path(cache_dir, previous).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        log.debug("no export stamp for %s: %s", previous, error)
+        return None
+    if not isinstance(stamp, dict) or stamp.get("format") != KEY_FORMAT:
+        return None
+    return stamp
+
+
+def earlier_export(cache_dir: Path, previous: Path, output: Staging) -> Earlier | None:
+    """The previous export's files as its stamp lists them, for this export to keep what it can."""
+    stamp = _read_stamp(cache_dir, previous)
+    if stamp is None:
+        return None
+    try:
+        return Earlier.of(previous, output, stamp)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        log.debug("not keeping files of %s: %s", previous, error)
+        return None
+
+
 def reuse(cache_dir: Path, previous: Path, output: Staging, key: str) -> bool:
     """Reuse the previous package in output when its key is key; whether it was.
 
@@ -115,14 +113,14 @@ def reuse(cache_dir: Path, previous: Path, output: Staging, key: str) -> bool:
     """
     in_place = output.previous is not None and previous.resolve() == output.previous.resolve()
     try:
-        stamp = json.loads(_stamp_path(cache_dir, previous).read_text(encoding="utf-8"))
-        if stamp.get("format") != KEY_FORMAT or stamp.get("key") != key:
+        stamp = _read_stamp(cache_dir, previous)
+        if stamp is None or stamp.get("key") != key:
             return False
         # Files added beside the package since (the site's data page) are not its own.
         names = []
         for name, *listed in stamp["files"]:
             info = (previous / name).stat()
-            if [info.st_size, info.st_ino, info.st_mtime_ns] != listed:
+            if [info.st_size, info.st_ino, info.st_mtime_ns] != listed[:3]:
                 log.info("%s was changed since it was exported: exporting again", name)
                 return False
             names.append(str(name))

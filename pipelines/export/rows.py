@@ -146,18 +146,26 @@ def json_rows(data: pa.Table) -> Rows:
     return Rows.of(pieces, ROW_END)
 
 
-def csv_rows(data: pa.Table) -> Rows:
-    """Each row as pyarrow's CSV writer writes it (quoting "needed"), ending in a line break."""
-    if data.num_rows == 0:
-        return Rows(pa.array([], pa.large_string()), b"\n")
+def csv_pieces(data: pa.Table) -> list[pa.ChunkedArray | str]:
+    """Each row's cells as pyarrow's CSV writer writes them (quoting "needed"), commas between:
+    the pieces of a row, to be joined (Rows.of)."""
     pieces: list[pa.ChunkedArray | str] = []
     for index, name in enumerate(data.column_names):
         if index:
             pieces.append(",")
         pieces.append(csv_cells(data.column(name)))
-    return Rows.of(pieces, b"\n")
+    return pieces
 
 
-def csv_header(data: pa.Table) -> bytes:
-    names = (name.replace('"', '""') for name in data.column_names)
+def csv_rows(data: pa.Table) -> Rows:
+    """Each row as pyarrow's CSV writer writes it (quoting "needed"), ending in a line break."""
+    if data.num_rows == 0:
+        return Rows(pa.array([], pa.large_string()), b"\n")
+    return Rows.of(csv_pieces(data), b"\n")
+
+
+def csv_header(data: pa.Table | list[str]) -> bytes:
+    """The header line of a CSV file with data's columns (or these names), as pyarrow writes it."""
+    columns = data if isinstance(data, list) else data.column_names
+    names = (name.replace('"', '""') for name in columns)
     return (",".join(f'"{name}"' for name in names) + "\n").encode("utf-8")

