@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -56,3 +57,26 @@ def test_an_exception_that_cannot_be_sent_comes_back_as_its_traceback() -> None:
 def test_a_child_that_dies_is_a_clear_failure() -> None:
     with pytest.raises(ChildFailed, match=r"_die stopped without a result \(exit code 3\)"):
         in_child(_die)
+
+
+def _many_objects(count: int) -> list[list[int]]:
+    return [[n] for n in range(count)]
+
+
+def test_the_result_is_received_with_the_collector_paused_and_then_frozen() -> None:
+    gc.unfreeze()
+    assert gc.isenabled()
+    result = in_child(_many_objects, 50_000)
+    assert result == _many_objects(50_000)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= 50_000  # the result is not traversed again
+    gc.unfreeze()
+
+
+def test_a_paused_collector_stays_paused() -> None:
+    gc.disable()
+    try:
+        assert in_child(_many_objects, 10) == _many_objects(10)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
