@@ -5,14 +5,22 @@ with the process that made them: Python's and C's allocators keep it, fragmented
 (about 800 MB at 100,000 stories) and the large buffers of later stages cannot use it. Run
 in a child, that memory goes back to the system when the child ends, and only the result
 comes back, pickled, and is rebuilt compactly.
+
+The result is pickled and unpickled with the cyclic garbage collector paused: a large result
+(the commons of 100,000 stories) is millions of new objects, and the collector traversed
+them again and again as they were made (unpickling it took 5 s instead of 1 s). Once it is
+rebuilt, what is alive is frozen (gc.freeze): the result lives on, and the collector's later
+full collections need not traverse it.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
@@ -73,7 +81,8 @@ class Running(Generic[T]):
     def _wait(self) -> tuple[str, Any]:
         assert self._receive is not None
         try:
-            received: tuple[str, Any] = self._receive.recv()
+            with _collector_paused(freeze=True):
+                received: tuple[str, Any] = self._receive.recv()
         except EOFError:
             self._child.join()
             received = (
@@ -122,6 +131,23 @@ def _outcome_of(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[st
 
 def _run(send: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
-        send.send(_outcome_of(function, args))
+        outcome = _outcome_of(function, args)
+        with _collector_paused(freeze=False):
+            send.send(outcome)
     finally:
         send.close()
+
+
+@contextmanager
+def _collector_paused(freeze: bool) -> Iterator[None]:
+    """Run a block without the cyclic garbage collector; with freeze, the objects alive
+    after it are frozen before the collector runs again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            if freeze:
+                gc.freeze()
+            gc.enable()

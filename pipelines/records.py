@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -43,6 +45,83 @@ def from_row(cls: type[T], row: dict[str, Any], **extra: Any) -> T:
     """Build a record from a typed row; attributes missing from the row stay at their default."""
     values = {name: plain(row[key]) for key, name in _attributes(cls, tuple(row))}  # type: ignore[arg-type]
     return cls(**values, **extra)
+
+
+def from_rows(
+    cls: type[T],
+    rows: Iterable[dict[str, Any]],
+    as_is: Collection[str] = (),
+    **extra: Sequence[Any],
+) -> list[T]:
+    """[from_row(cls, row, **extra values of the row) for each row], several times quicker
+    (at 100,000 stories, from_row was seconds): each row's values are set as the record's
+    state in C calls, not through the record's __init__.
+
+    extra gives, by attribute, one value per row. The values of the row keys in as_is are
+    taken as they are: the caller knows they are of a type plain() keeps (text, a whole
+    number, true or false, a date); every other value goes through plain() as in from_row.
+    """
+    names = tuple(extra)
+    out: list[T] = []
+    plans: dict[tuple[str, ...], _Plan | None] = {}
+    for row, *values in zip(rows, *extra.values(), strict=True):
+        keys = tuple(row)
+        plan = (
+            plans[keys]
+            if keys in plans
+            else plans.setdefault(keys, _plan(cls, keys, names, frozenset(as_is)))
+        )
+        if plan is None:  # a field is left to __init__: its default_factory, or an error
+            out.append(from_row(cls, row, **dict(zip(names, values, strict=True))))
+            continue
+        template, attributes, get, converted = plan
+        state = template.copy()
+        state.update(zip(attributes, get(row), strict=True))
+        state.update(zip(names, values, strict=True))
+        for name in converted:
+            state[name] = plain(state[name])
+        record = object.__new__(cls)
+        # What __init__ leaves: the fields in the record's __dict__, in field order.
+        object.__setattr__(record, "__dict__", state)
+        out.append(record)
+    return out
+
+
+# For rows of one shape: the record's state before any value is set (its fields in order,
+# at their defaults), the attributes set from the row and a getter of their values (a
+# tuple), and the attributes whose values go through plain().
+_Plan = tuple[
+    dict[str, Any], tuple[str, ...], Callable[[dict[str, Any]], tuple[Any, ...]], tuple[str, ...]
+]
+
+
+def _plan(
+    cls: type, keys: tuple[str, ...], extra: tuple[str, ...], as_is: frozenset[str]
+) -> _Plan | None:
+    """How from_rows builds a record of cls from a row with these keys; None when from_row
+    must: a field has a default_factory or no value, or a value is given twice."""
+    from_keys = {name: key for key, name in _attributes(cls, keys)}
+    if from_keys.keys() & set(extra):
+        return None
+    template: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in from_keys or f.name in extra:
+            template[f.name] = None
+        elif f.default is not dataclasses.MISSING:
+            template[f.name] = f.default
+        else:
+            return None
+    attributes = tuple(from_keys)
+    sources = [from_keys[name] for name in attributes]
+    getter = itemgetter(*sources) if len(sources) > 1 else _single(sources)
+    converted = tuple(name for name in attributes if from_keys[name] not in as_is)
+    return template, attributes, getter, converted
+
+
+def _single(keys: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A getter of a tuple of the values of keys (none or one: itemgetter gives a bare value
+    for one key)."""
+    return lambda row: tuple(row[key] for key in keys)
 
 
 @dataclass(frozen=True)

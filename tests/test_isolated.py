@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -92,3 +93,26 @@ def test_leaving_beside_without_the_result_stops_the_child(tmp_path: Path) -> No
         assert child.is_alive()
     assert not child.is_alive()
     assert child.exitcode is not None
+
+
+def _many_objects(count: int) -> list[list[int]]:
+    return [[n] for n in range(count)]
+
+
+def test_the_result_is_received_with_the_collector_paused_and_then_frozen() -> None:
+    gc.unfreeze()
+    assert gc.isenabled()
+    result = in_child(_many_objects, 50_000)
+    assert result == _many_objects(50_000)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= 50_000  # the result is not traversed again
+    gc.unfreeze()
+
+
+def test_a_paused_collector_stays_paused() -> None:
+    gc.disable()
+    try:
+        assert in_child(_many_objects, 10) == _many_objects(10)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

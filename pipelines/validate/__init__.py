@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pipelines.load import Dataset, ReadIssue, paused_gc
 from pipelines.logs import get_logger
@@ -23,6 +24,7 @@ from pipelines.records import (
     Story,
     Term,
     from_row,
+    from_rows,
 )
 from pipelines.validate import policy, privacy
 from pipelines.validate.changes import ChangeError, ChangeSet, load_since, read_changes
@@ -44,6 +46,8 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -142,23 +146,37 @@ def build_instance(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> 
     return from_row(Instance, typed["instance"][0])
 
 
+def _values(rows: list[dict[str, Any]], key: str, *others: str) -> list[tuple[Any, ...]]:
+    """Each row's values of key and others: row[key] (a KeyError where it has none, as
+    row[key] gives) and None for any of others it has not, as row.get gives."""
+    get = itemgetter(key, *others)
+    try:
+        return list(map(get, rows))  # in C, when every row has every key (as typed rows do)
+    except KeyError:
+        return [(row[key], *map(row.get, others)) for row in rows]
+
+
+# Schema types whose typed values plain() keeps as they are (str, int, bool, datetime.date).
+_KEPT_TYPES = frozenset({"string", "integer", "boolean", "date"})
+
+
 def build_commons(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> Commons | None:
     """Typed records of every table; None when the instance settings are unusable."""
     instance = build_instance(typed, dataset)
     if instance is None:
         return None
     ratings: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in typed.get("ratings", []):
-        if row.get("dimension") is not None and row.get("score") is not None:
-            ratings[row["story"]][row["dimension"]] = row["score"]
+    for story, dimension, score in _values(typed.get("ratings", []), "story", "dimension", "score"):
+        if dimension is not None and score is not None:
+            ratings[story][dimension] = score
     tags: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for row in typed.get("story-tags", []):
-        if row.get("tag") is not None:
-            tags[(row["story"], row["kind"])].append(row["tag"])
+    for story, kind, tag in _values(typed.get("story-tags", []), "story", "kind", "tag"):
+        if tag is not None:
+            tags[(story, kind)].append(tag)
     confirms: dict[str, list[str]] = defaultdict(list)
-    for row in typed.get("confirmations", []):
-        if row.get("response") is not None:
-            confirms[row["story"]].append(row["response"])
+    for story, response in _values(typed.get("confirmations", []), "story", "response"):
+        if response is not None:
+            confirms[story].append(response)
     story_paths = dict(
         zip(
             (r.get("id") for r in dataset.rows("stories")),
@@ -174,85 +192,74 @@ def build_commons(typed: dict[str, list[dict[str, Any]]], dataset: Dataset) -> C
         )
     )
 
-    def complete(rows: list[dict[str, Any]], *required: str) -> list[dict[str, Any]]:
-        return [r for r in rows if None not in map(r.get, required)]
+    def complete(table: str, *required: str) -> list[dict[str, Any]]:
+        """The table's typed rows with a value for every required field."""
+        rows, has = typed.get(table, []), itemgetter(*required)
+        try:
+            return [r for r in rows if None not in has(r)]
+        except KeyError:  # a row without one of the fields
+            return [r for r in rows if None not in map(r.get, required)]
 
-    stories = [
-        from_row(
-            Story,
-            row,
-            path=story_paths[row["id"]],
-            ratings=dict(sorted(ratings.get(row["id"], {}).items())),
-            good=tuple(tags.get((row["id"], "good"), [])),
-            better=tuple(tags.get((row["id"], "better"), [])),
-            confirms=tuple(confirms.get(row["id"], [])),
-        )
-        for row in complete(
-            typed.get("stories", []),
-            "id",
-            "provider",
-            "title",
-            "experienced",
-            "submitted",
-            "author.pseudonym",
-            "author.role",
-            "status",
-            "licence",
-            "consent",
-        )
-    ]
-    responses = [
-        from_row(Response, row, path=response_paths[row["id"]])
-        for row in complete(
-            typed.get("responses", []), "id", "story", "provider", "responder", "date", "text"
-        )
-    ]
+    def records(cls: type[T], table: str, rows: list[dict[str, Any]], **extra: Any) -> list[T]:
+        fields = dataset.package.table(table).fields
+        as_is = [f["name"] for f in fields if f.get("type", "string") in _KEPT_TYPES]
+        return from_rows(cls, rows, as_is, **extra)
+
+    def terms(table: str) -> tuple[Term, ...]:
+        found = records(Term, table, complete(table, "id", "name"))
+        return tuple(sorted(found, key=attrgetter("id")))
+
+    story_rows = complete(
+        "stories",
+        "id",
+        "provider",
+        "title",
+        "experienced",
+        "submitted",
+        "author.pseudonym",
+        "author.role",
+        "status",
+        "licence",
+        "consent",
+    )
+    story_ids = [row["id"] for row in story_rows]
+    stories = records(
+        Story,
+        "stories",
+        story_rows,
+        path=[story_paths[i] for i in story_ids],
+        ratings=[dict(sorted(ratings.get(i, {}).items())) for i in story_ids],
+        good=[tuple(tags.get((i, "good"), [])) for i in story_ids],
+        better=[tuple(tags.get((i, "better"), [])) for i in story_ids],
+        confirms=[tuple(confirms.get(i, [])) for i in story_ids],
+    )
+    response_rows = complete("responses", "id", "story", "provider", "responder", "date", "text")
+    responses = records(
+        Response,
+        "responses",
+        response_rows,
+        path=[response_paths[row["id"]] for row in response_rows],
+    )
+    providers = records(Provider, "providers", complete("providers", "id", "name", "kind", "area"))
     return Commons(
         instance=instance,
-        areas=tuple(
-            sorted(
-                (from_row(Term, r) for r in complete(typed.get("areas", []), "id", "name")),
-                key=lambda t: t.id,
-            )
-        ),
-        kinds=tuple(
-            sorted(
-                (
-                    from_row(Term, r)
-                    for r in complete(typed.get("provider-kinds", []), "id", "name")
-                ),
-                key=lambda t: t.id,
-            )
-        ),
+        areas=terms("areas"),
+        kinds=terms("provider-kinds"),
         dimensions=tuple(
-            from_row(Dimension, r)
-            for r in complete(typed.get("dimensions", []), "id", "name", "question")
+            records(Dimension, "dimensions", complete("dimensions", "id", "name", "question"))
         ),
-        tags=tuple(
-            sorted(
-                (from_row(Term, r) for r in complete(typed.get("tags", []), "id", "name")),
-                key=lambda t: t.id,
-            )
-        ),
-        providers=tuple(
-            sorted(
-                (
-                    from_row(Provider, r)
-                    for r in complete(typed.get("providers", []), "id", "name", "kind", "area")
-                ),
-                key=lambda p: p.id,
-            )
-        ),
+        tags=terms("tags"),
+        providers=tuple(sorted(providers, key=attrgetter("id"))),
         responders=tuple(
-            from_row(Responder, r)
-            for r in complete(typed.get("responders", []), "provider", "login", "name")
+            records(Responder, "responders", complete("responders", "provider", "login", "name"))
         ),
-        stories=tuple(sorted(stories, key=lambda s: s.id)),
-        responses=tuple(sorted(responses, key=lambda r: r.id)),
+        stories=tuple(sorted(stories, key=attrgetter("id"))),
+        responses=tuple(sorted(responses, key=attrgetter("id"))),
         moderation=tuple(
-            from_row(ModerationEntry, r)
-            for r in complete(
-                typed.get("moderation", []), "date", "story", "action", "reason", "moderator"
+            records(
+                ModerationEntry,
+                "moderation",
+                complete("moderation", "date", "story", "action", "reason", "moderator"),
             )
         ),
     )

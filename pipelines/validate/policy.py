@@ -232,22 +232,25 @@ def duplicate_stories(ctx: Context) -> Iterator[Problem]:
             )
             continue
         first[digest] = (story_id, location.path)
-        # One Counter over every posting list at once: counting runs in C.
-        shared = Counter(
-            chain.from_iterable(
-                postings
-                for postings in map(index.get, own[:INDEXED])
-                if postings and len(postings) <= COMMON_SHINGLE_STORIES
+        lists = [
+            postings
+            for postings in map(index.get, own[:INDEXED])
+            if postings and len(postings) <= COMMON_SHINGLE_STORIES
+        ]
+        # A story is in a posting list at most once (a sketch's values differ): a candidate
+        # needs CANDIDATE_SHARED lists, and most stories have fewer (no Counter, no max).
+        best = None
+        if len(lists) >= CANDIDATE_SHARED:
+            # One Counter over every posting list at once: counting runs in C.
+            shared = Counter(chain.from_iterable(lists))
+            best = max(
+                (
+                    (similarity(own, sketches[other][1]), sketches[other][0], other)
+                    for other, count in shared.items()
+                    if count >= CANDIDATE_SHARED
+                ),
+                default=None,
             )
-        )
-        best = max(
-            (
-                (similarity(own, sketches[other][1]), sketches[other][0], other)
-                for other, count in shared.items()
-                if count >= CANDIDATE_SHARED
-            ),
-            default=None,
-        )
         if best is not None and best[0] >= NEAR_DUPLICATE_SIMILARITY:
             _score, other_id, other = best
             found = problem(
