@@ -501,7 +501,7 @@ def report(args: argparse.Namespace, steps: list[Step]) -> str:
         f"{args.providers or max(1, args.stories // 50)} --seed {args.seed}`. "
         f"Times are medians of {args.runs} runs unless a row says otherwise; peak memory is the "
         "largest single process of the step, and all at once the largest sum, sampled every "
-        "0.1 s, of the proportional set sizes of all its processes (a page forked processes "
+        "0.5 s, of the proportional set sizes of all its processes (a page forked processes "
         "share counts once, split between them): the memory the step needs. CPU s is user + system time of the "
         "step's processes; load before is the highest 1-minute load average at the start of "
         "a run, which still counts the bench's own previous step (it decays over about a "

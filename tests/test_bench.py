@@ -69,7 +69,7 @@ def test_the_memory_of_all_a_steps_processes_at_once_is_measured(tmp_path: Path)
         "    if pid == 0:\n"
         "        block = bytearray(100 * 1024 * 1024)\n"
         "        for i in range(0, len(block), 4096): block[i] = 1\n"
-        "        time.sleep(1.5)\n"
+        "        time.sleep(3)\n"
         "        os._exit(0)\n"
         "    pids.append(pid)\n"
         "for pid in pids: os.waitpid(pid, 0)\n"
