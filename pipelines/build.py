@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,12 +118,21 @@ def _build(
         with staged_output(output_dir) as staging:
             data = staging.within("data")
             # The data package is written, and search (which needs the commons only)
-            # indexes, each in a child process beside the pages.
+            # indexes, each in a child process; a rebuild renders the pages meanwhile.
             log.info("exporting the data package, beside the next stages")
             with beside(export_into, commons, data_dir, data, data_digest, cache_dir) as exporting:
                 log.info("indexing the site for search, beside the next stages")
                 search = SearchIndexing(commons, output_dir.parent, staging.previous)
                 try:
+                    release: DataRelease | Callable[[], DataRelease]
+                    if staging.previous is None:
+                        # Every page is rendered: the export's buffers and the renderers'
+                        # copies of the model at once would need about 800 MB more at
+                        # 100,000 stories, so the export ends first, as it always did.
+                        log.info("waiting for the data package before rendering every page")
+                        release = exporting.result().release
+                    else:
+                        release = lambda: exporting.result().release  # noqa: E731
                     log.info("rendering the site")
                     page_state = (
                         None if cache_dir is None else page_state_path(cache_dir, output_dir)
@@ -134,7 +144,7 @@ def _build(
                         settings,
                         charts=charts,
                         package=package,
-                        data_release=lambda: exporting.result().release,
+                        data_release=release,
                         page_state=page_state,
                     )
                     log.info("waiting for the search index")

@@ -287,6 +287,25 @@ def test_the_build_log_counts_pages_rendered_and_written(
     assert line.startswith(expected)
 
 
+def test_a_first_build_exports_before_its_pages_and_a_rebuild_beside_them(
+    synthetic: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rendering every page beside the export would hold both stages' memory at once; a
+    rebuild, which renders few pages, renders them while the package is written."""
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    caplog.set_level(logging.INFO, logger="pipelines.build")
+    waited = "waiting for the data package before rendering every page"
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    messages = [m for m in caplog.messages if m in (waited, "rendering the site")]
+    assert messages == [waited, "rendering the site"]
+    caplog.clear()
+    add_story(data, "added1")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert "rendering the site" in caplog.messages
+    assert waited not in caplog.messages
+
+
 def _rename_provider(data: Path, root: Path) -> list[str]:
     providers = data / "providers.csv"
     lines = providers.read_text(encoding="utf-8").splitlines(keepends=True)
