@@ -421,6 +421,75 @@ def test_a_page_changed_in_the_output_since_the_last_build_is_rendered_again(
     assert (output / page).read_bytes() == original
 
 
+def _same_size_edit(path: Path) -> bytes:
+    """Change path's bytes but not its size or modification time; its original bytes."""
+    original = path.read_bytes()
+    info = path.stat()
+    path.write_bytes(original[:-1] + (b"\n" if original[-1:] != b"\n" else b" "))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    return original
+
+
+def restore(*folders: Path) -> None:
+    """Put folders back as CI restores them from its cache: the same bytes and modification
+    times, but not the same inodes."""
+    for folder in folders:
+        saved = folder.with_name(f"{folder.name}-saved")
+        folder.rename(saved)
+        shutil.copytree(saved, folder)  # copy2: the same bytes and modification times
+        shutil.rmtree(saved)
+
+
+def test_a_restored_output_with_nothing_changed_is_kept_without_rendering(
+    synthetic: Path, tmp_path: Path, rendered: list[str]
+) -> None:
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    build_all(synthetic, output, SETTINGS, cache_dir=cache)
+    before = tree(output)
+    restore(output, cache)
+    restored = stats(output)
+    rendered.clear()
+    build_all(synthetic, output, SETTINGS, cache_dir=cache)
+    assert rendered == []
+    assert tree(output) == before
+    assert {p: s for p, s in stats(output).items() if p.startswith("data/")} == {
+        p: s for p, s in restored.items() if p.startswith("data/")
+    }
+
+
+def test_a_restored_output_and_cache_make_a_rebuild_not_a_clean_build(
+    synthetic: Path, tmp_path: Path, rendered: list[str]
+) -> None:
+    """As CI restores them from its cache: every file has its bytes and times, not its inode."""
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    before = tree(output)
+    restore(output, cache)
+    restored = stats(output)
+    # Files a restore can get wrong without their size or time changing are not trusted.
+    page = sorted(p for p in page_state(cache) if p.startswith("stories/"))[0]
+    page_bytes = _same_size_edit(output / page)
+    table = "data/dimensions.csv"  # a table one more story leaves as it was
+    table_bytes = _same_size_edit(output / table)
+    rendered.clear()
+    new_id = add_story(data, "added1")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+
+    after = tree(output)
+    changed = changed_pages(before, after, set(page_state(cache)))
+    assert f"stories/{new_id}/index.html" in changed
+    assert sorted(rendered) == sorted(changed | {page})
+    assert len(rendered) < len(page_state(cache)) // 2
+    assert (after[page], after[table]) == (page_bytes, table_bytes)
+    now = stats(output)
+    kept_data = [p for p in restored if p.startswith("data/") and now.get(p) == restored[p]]
+    assert len(kept_data) > len([p for p in restored if p.startswith("data/")]) // 2
+    shutil.copytree(data, tmp_path / "once" / "data")
+    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
+    assert after == tree(tmp_path / "once" / "site")
+
+
 # --- Applying a rebuild to the output in place -------------------------------------------
 
 

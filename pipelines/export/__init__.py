@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -240,7 +241,10 @@ def _write_package(commons: Commons, data_dir: Path, files: PackageFiles) -> Dat
     versions = release_history(
         data_dir, commons, version, created, source["stories"], source["moderation"]
     )
-    release = DataRelease(name, version, created, tuple(downloads), tuple(versions), descriptor)
+    # The descriptor as read back from its file (read_release): a release reused from an
+    # earlier export is then equal to the one written, and so is the data page's input key.
+    published = json.loads(dump_json(descriptor))
+    release = DataRelease(name, version, created, tuple(downloads), tuple(versions), published)
     files.put(MANIFEST, [dump_json(manifest_of(release))])
 
     # Every file of the package, kept or written, and any other written into its folder.

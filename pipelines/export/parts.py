@@ -129,6 +129,27 @@ class Listed:
     def row(self, name: str) -> list[Any]:
         return [name, self.size, self.inode, self.mtime_ns, self.sha256, self.key]
 
+    def found_at(self, path: Path) -> Listed | None:
+        """This listing when path still is the file listed, else None.
+
+        A file whose stat is as listed is not read. One whose stat alone changed (an output
+        restored from a CI cache, or copied) is hashed, and listed anew when its SHA-256 is
+        the one listed.
+        """
+        try:
+            info = os.stat(path)
+            if (info.st_size, info.st_ino, info.st_mtime_ns) == (
+                self.size,
+                self.inode,
+                self.mtime_ns,
+            ):
+                return self
+            if info.st_size != self.size or sha256_of(path) != self.sha256:
+                return None
+        except OSError:
+            return None
+        return Listed(info.st_size, info.st_ino, info.st_mtime_ns, self.sha256, self.key)
+
 
 @dataclass
 class Earlier:
@@ -153,19 +174,7 @@ class Earlier:
     def intact(self, name: str) -> Listed | None:
         """The listing of previous's file name when it still is as listed."""
         listed = self.files.get(name)
-        if listed is None:
-            return None
-        try:
-            info = os.stat(self.previous / name)
-        except OSError:
-            return None
-        if (info.st_size, info.st_ino, info.st_mtime_ns) != (
-            listed.size,
-            listed.inode,
-            listed.mtime_ns,
-        ):
-            return None
-        return listed
+        return None if listed is None else listed.found_at(self.previous / name)
 
     def keep(self, name: str, listed: Listed) -> Listed | None:
         """Put previous's file name into the output as it is; how it is listed there."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.export.history import RELEASE_TAGS, _git
-from pipelines.export.parts import Earlier, PackageFiles, environment_key
+from pipelines.export.parts import Earlier, Listed, PackageFiles, environment_key
 from pipelines.export.release import dump_json
 from pipelines.logs import get_logger
 from pipelines.package import read_source_package
@@ -71,7 +71,14 @@ def _stamp_path(cache_dir: Path, previous: Path) -> Path:
 def write_stamp(cache_dir: Path, previous: Path, key: str, files: PackageFiles) -> None:
     """Record the key and the files of the package just written, which is to become
     previous (renamed there: inodes and times stay), and where its zip's pieces lie."""
-    stamp = {"format": KEY_FORMAT, "key": key, "files": files.listing(), "archive": files.archive}
+    _write_stamp(
+        cache_dir,
+        previous,
+        {"format": KEY_FORMAT, "key": key, "files": files.listing(), "archive": files.archive},
+    )
+
+
+def _write_stamp(cache_dir: Path, previous: Path, stamp: dict[str, Any]) -> None:
     path = _stamp_path(cache_dir, previous)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,13 +124,19 @@ def reuse(cache_dir: Path, previous: Path, output: Staging, key: str) -> bool:
         if stamp is None or stamp.get("key") != key:
             return False
         # Files added beside the package since (the site's data page) are not its own.
-        names = []
-        for name, *listed in stamp["files"]:
-            info = (previous / name).stat()
-            if [info.st_size, info.st_ino, info.st_mtime_ns] != listed[:3]:
+        names, rows = [], []
+        for name, *row in stamp["files"]:
+            listed = Listed(*row[:5])
+            found = listed.found_at(previous / name)
+            if found is None:
                 log.info("%s was changed since it was exported: exporting again", name)
                 return False
             names.append(str(name))
+            rows.append(found.row(str(name)))
+        if rows != stamp["files"]:
+            # Restored or copied: the same bytes, listed anew so that the next build need
+            # not hash them again.
+            _write_stamp(cache_dir, previous, {**stamp, "files": rows})
         for name in names:
             if in_place:
                 output.keep(name)

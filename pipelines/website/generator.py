@@ -51,7 +51,7 @@ PENDING_RELEASE_SETTING = "FEEDBACK_PENDING_RELEASE"
 # Below this many pages, starting worker processes costs more than it saves.
 PARALLEL_MIN_PAGES = 500
 # Changes when what a key covers changes, so that older page states are not trusted.
-KEY_FORMAT = 2
+KEY_FORMAT = 3
 # Libraries that turn a page's context into its bytes.
 TEMPLATE_LIBRARIES = ("jinja2", "markupsafe", "pelican")
 _MODULE_DIGESTS: dict[str, str] = {}
@@ -154,13 +154,19 @@ class InputKeys:
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-# A page's entry in the page state: its input key and the stat of the file it was put in.
-Entry = tuple[str, int, int, int]  # key, size, inode, mtime_ns
+# A page's entry in the page state: its input key, the stat of the file it was put in and
+# a digest of its bytes. The stat tells at once that the file is untouched; the digest tells
+# it of a file whose stat alone changed: an output restored from a CI cache or copied.
+Entry = tuple[str, int, int, int, str]  # key, size, inode, mtime_ns, digest of the bytes
 
 
-def _stat_entry(key: str, path: Path) -> Entry:
+def content_digest(content: bytes) -> str:
+    return hashlib.blake2b(content, digest_size=16).hexdigest()
+
+
+def _stat_entry(key: str, path: Path, digest: str) -> Entry:
     info = path.stat()
-    return (key, info.st_size, info.st_ino, info.st_mtime_ns)
+    return (key, info.st_size, info.st_ino, info.st_mtime_ns, digest)
 
 
 def read_page_state(path: Path | None) -> dict[str, Entry]:
@@ -171,7 +177,7 @@ def read_page_state(path: Path | None) -> dict[str, Entry]:
         stored = marshal.loads(path.read_bytes())
         if not isinstance(stored, tuple) or stored[0] != KEY_FORMAT:
             return {}
-        return {name: (e[0], e[1], e[2], e[3]) for name, e in stored[1].items()}
+        return {name: (e[0], e[1], e[2], e[3], e[4]) for name, e in stored[1].items()}
     except (OSError, ValueError, EOFError, KeyError, TypeError, IndexError) as error:
         log.debug("not using the page state %s: %s", path.as_posix(), error)
         return {}
@@ -313,15 +319,12 @@ class CommonsGenerator(Generator):
             key = keys.key(page) if keys is not None else None
             if key is not None:
                 entry = state.get(page.save_as)
-                if (
-                    previous is not None
-                    and entry is not None
-                    and entry[0] == key
-                    and _unchanged(previous / page.save_as, entry)
-                ):
-                    entries[page.save_as] = entry
-                    kept.append(page.save_as)
-                    continue
+                if previous is not None and entry is not None and entry[0] == key:
+                    unchanged = _unchanged(previous / page.save_as, entry)
+                    if unchanged is not None:
+                        entries[page.save_as] = unchanged
+                        kept.append(page.save_as)
+                        continue
             content = self.render(page, base)
             rendered += 1
             old = previous / page.save_as if previous is not None else None
@@ -332,7 +335,7 @@ class CommonsGenerator(Generator):
                 kept.append(page.save_as)
                 target = old
             if key is not None:
-                entries[page.save_as] = _stat_entry(key, target)
+                entries[page.save_as] = _stat_entry(key, target, content_digest(content))
         return Written(rendered, written, entries, len(pages), kept)
 
     def generate_output(self, writer: Any) -> None:
@@ -430,13 +433,21 @@ class CommonsGenerator(Generator):
         return results
 
 
-def _unchanged(previous: Path, entry: Entry) -> bool:
-    """Whether previous is still the file entry recorded."""
+def _unchanged(previous: Path, entry: Entry) -> Entry | None:
+    """The entry of previous when it still holds the bytes entry recorded, else None.
+
+    A file whose stat is as recorded is not read. One whose stat alone changed (restored
+    from a cache, copied) is read and kept when its bytes are the ones recorded.
+    """
     try:
         info = previous.stat()
+        if (info.st_size, info.st_ino, info.st_mtime_ns) == entry[1:4]:
+            return entry
+        if info.st_size != entry[1] or content_digest(previous.read_bytes()) != entry[4]:
+            return None
     except OSError:
-        return False  # gone: the page is rendered instead
-    return (info.st_size, info.st_ino, info.st_mtime_ns) == entry[1:]
+        return None  # gone or unreadable: the page is rendered instead
+    return (entry[0], info.st_size, info.st_ino, info.st_mtime_ns, entry[4])
 
 
 def _render_worker(
