@@ -110,20 +110,21 @@ def _build(
     if checked.commons is None:
         raise BuildFailed(f"{len(checked.report.errors)} errors in the data", checked.report)
     commons, package, data_digest = checked.commons, checked.package, checked.data_digest
-    log.info("aggregating")
-    aggregates = aggregate_dataset(commons)
-    log.info("charting")
-    charts = build_charts(commons, aggregates, cache_dir=cache_dir)
     try:
         with staged_output(output_dir) as staging:
             data = staging.within("data")
             # The data package is written, and search (which needs the commons only)
-            # indexes, each in a child process; a rebuild renders the pages meanwhile.
+            # indexes, each in a child process, while this one aggregates and charts;
+            # a rebuild renders the pages meanwhile too.
             log.info("exporting the data package, beside the next stages")
             with beside(export_into, commons, data_dir, data, data_digest, cache_dir) as exporting:
                 log.info("indexing the site for search, beside the next stages")
                 search = SearchIndexing(commons, output_dir.parent, staging.previous)
                 try:
+                    log.info("aggregating")
+                    aggregates = aggregate_dataset(commons)
+                    log.info("charting")
+                    charts = build_charts(commons, aggregates, cache_dir=cache_dir)
                     release: DataRelease | Callable[[], DataRelease]
                     if staging.previous is None:
                         # Every page is rendered: the export's buffers and the renderers'

@@ -81,15 +81,19 @@ class _Shape(NamedTuple):
 
     names: tuple[str, ...]
     prefix: str  # the type, and its module's source for the properties templates read
-    values: Callable[[Any], tuple[Any, ...]] | None
+    values: Callable[[Any], tuple[Any, ...]]  # every field's value, in order
+    plain: bool  # a record: its fields hold only values whose repr spells them out
 
     @classmethod
     def of(cls, kind: type) -> _Shape:
         names = tuple(f.name for f in dataclasses.fields(kind))
         module = kind.__module__
         prefix = f"{module}.{kind.__qualname__}@{module_digest(module)}"
-        plain = module == "pipelines.records" and len(names) > 1
-        return cls(names, prefix, operator.attrgetter(*names) if plain else None)
+        plain = module == "pipelines.records"
+        if len(names) == 1:
+            (name,) = names
+            return cls(names, prefix, lambda value: (getattr(value, name),), plain)
+        return cls(names, prefix, operator.attrgetter(*names), plain)
 
 
 class InputKeys:
@@ -114,24 +118,33 @@ class InputKeys:
         if kind in _BY_REPR:
             return repr(value)
         if kind is list or kind is tuple:
-            return "[" + ",".join([self.token(v) for v in value]) + "]"
+            # A sequence of plain values is spelled by its repr ("[1, 'a']"); any other item
+            # by item ("[1,#...]"), with a token of another kind outside quotes.
+            if all(type(v) in _BY_REPR for v in value):
+                return repr(value)
+            return "[" + self._items(value) + "]"
         known = self._memo.get(id(value))
         if known is not None:
             return known[1]
         if kind is Markup:
             return "M" + repr(str(value))
         if kind is dict:
-            return (
-                "{" + ",".join([f"{self.token(k)}:{self.token(v)}" for k, v in value.items()]) + "}"
-            )
+            token = self.token
+            pairs = [
+                f"{repr(k) if type(k) in _BY_REPR else token(k)}:"
+                f"{repr(v) if type(v) in _BY_REPR else token(v)}"
+                for k, v in value.items()
+            ]
+            return "{" + ",".join(pairs) + "}"
         shape = self._types.get(kind)
         if shape is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
             shape = self._types[kind] = _Shape.of(kind)
         if shape is not None:
-            if shape.values is not None:
-                spelled = repr(shape.values(value))
+            values = shape.values(value)
+            if shape.plain or all(type(v) in _BY_REPR for v in values):
+                spelled = repr(values)
             else:
-                spelled = ",".join([self.token(getattr(value, name)) for name in shape.names])
+                spelled = self._items(values)
             text = f"{shape.prefix}({spelled})"
             digest = (
                 "#"
@@ -142,6 +155,11 @@ class InputKeys:
         if isinstance(value, numbers.Number):  # numpy's numbers too
             return f"{kind.__qualname__}:{value!r}"
         raise Unkeyable(f"{kind.__module__}.{kind.__qualname__}")
+
+    def _items(self, values: Any) -> str:
+        """Values' tokens, comma-separated: plain ones spelled here, saving a call each."""
+        token = self.token
+        return ",".join([repr(v) if type(v) in _BY_REPR else token(v) for v in values])
 
     def key(self, page: Page) -> str | None:
         """The page's input key, or None when its context holds a value no key covers."""
@@ -216,9 +234,17 @@ def write_if_changed(path: Path, content: bytes, previous: Path | None = None) -
     return True
 
 
+class Keyed(NamedTuple):
+    """A page to render, with its input key (None when it has none)."""
+
+    page: Page
+    key: str | None
+
+
 @dataclass(frozen=True)
 class Written:
-    """What rendering a share of the pages did: pages rendered and written, and their entries."""
+    """What putting some pages in place did: pages rendered and written, their entries, and
+    the pages of the previous output kept."""
 
     rendered: int
     written: int
@@ -236,6 +262,9 @@ class CommonsGenerator(Generator):
         model: SiteModel = self.settings[SITE_SETTING]
         self.model = model
         self.env.filters.update(FILTERS)
+        # Templates do not change during a build: without this, every page's render checks
+        # the modification time of its template and of each one it imports.
+        self.env.auto_reload = False
         with paused_gc():  # 123,000 pages' contexts at 100,000 stories, without cycles
             self.pages = plan_pages(model)
         # The files generator (feeds, sitemap) lists these pages too.
@@ -288,43 +317,46 @@ class CommonsGenerator(Generator):
         html = template.render(**context)
         return html.encode("utf-8")
 
-    def render_share(
-        self,
-        share: int,
-        shares: int,
-        base: dict[str, Any],
-        shared: str | None,
-        state: dict[str, Entry],
-    ) -> Written:
-        """Put every shares-th page from share on in place (render_pages)."""
-        return self.render_pages(self.pages[share::shares], base, shared, state)
+    def _previous(self) -> Path | None:
+        staging: Staging | None = self.settings.get(STAGING_SETTING)
+        return staging.previous if staging is not None else None
 
-    def render_pages(
-        self, pages: list[Page], base: dict[str, Any], shared: str | None, state: dict[str, Entry]
-    ) -> Written:
-        """Put pages in place, rendering only those whose inputs changed.
+    def sort_out(
+        self, pages: list[Page], shared: str | None, state: dict[str, Entry]
+    ) -> tuple[list[Keyed], Written]:
+        """The pages to render, each with its input key, and what keeping the others did.
 
         With shared (the shared key) each page gets an input key; a page whose key is the
-        one state records for the previous output's file, untouched since, is kept without
-        being rendered. A page rendered to the bytes the previous output holds is kept too.
+        one state records for the previous output's file, which still holds the bytes it
+        recorded, is kept without being rendered.
         """
-        output = Path(self.output_path)
-        staging: Staging | None = self.settings.get(STAGING_SETTING)
-        previous = staging.previous if staging is not None else None
+        previous = self._previous()
         keys = InputKeys(shared) if shared is not None else None
-        rendered = written = 0
+        changed: list[Keyed] = []
         entries: dict[str, Entry] = {}
         kept: list[str] = []
         for page in pages:
             key = keys.key(page) if keys is not None else None
-            if key is not None:
+            if key is not None and previous is not None:
                 entry = state.get(page.save_as)
-                if previous is not None and entry is not None and entry[0] == key:
+                if entry is not None and entry[0] == key:
                     unchanged = _unchanged(previous / page.save_as, entry)
                     if unchanged is not None:
                         entries[page.save_as] = unchanged
                         kept.append(page.save_as)
                         continue
+            changed.append(Keyed(page, key))
+        return changed, Written(0, 0, entries, len(pages) - len(changed), kept)
+
+    def render_keyed(self, pages: list[Keyed], base: dict[str, Any]) -> Written:
+        """Render pages and put them in place; one rendered to the bytes the previous output
+        holds is kept there instead."""
+        output = Path(self.output_path)
+        previous = self._previous()
+        rendered = written = 0
+        entries: dict[str, Entry] = {}
+        kept: list[str] = []
+        for page, key in pages:
             content = self.render(page, base)
             rendered += 1
             old = previous / page.save_as if previous is not None else None
@@ -338,6 +370,17 @@ class CommonsGenerator(Generator):
                 entries[page.save_as] = _stat_entry(key, target, content_digest(content))
         return Written(rendered, written, entries, len(pages), kept)
 
+    def render_pages(
+        self, pages: list[Page], base: dict[str, Any], shared: str | None, state: dict[str, Entry]
+    ) -> list[Written]:
+        """Put pages in place, rendering only those whose inputs changed (sort_out), on
+        every core when there are many."""
+        changed, unchanged = self.sort_out(pages, shared, state)
+        workers = min(os.cpu_count() or 1, max(1, len(changed) // PARALLEL_MIN_PAGES))
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            return [unchanged, *self._render_in_processes(workers, changed, base)]
+        return [unchanged, self.render_keyed(changed, base)]
+
     def generate_output(self, writer: Any) -> None:
         started, times = time.perf_counter(), os.times()
         addresses = {page.save_as for page in self.pages}
@@ -349,16 +392,12 @@ class CommonsGenerator(Generator):
         state_path = Path(state_setting) if state_setting else None
         shared = self.shared_key(base) if state_path is not None else None
         state = read_page_state(state_path)
-        workers = min(os.cpu_count() or 1, max(1, len(self.pages) // PARALLEL_MIN_PAGES))
         # The commons and the planned pages live until rendering ends: frozen, the cyclic
         # collector stops walking them after every few thousand allocations, and forked
         # workers stop copying their memory to mark them (gc.freeze's documented use).
         gc.freeze()
         try:
-            if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-                results = self._render_in_processes(workers, base, shared, state)
-            else:
-                results = [self.render_share(0, 1, base, shared, state)]
+            results = self.render_pages(self.pages, base, shared, state)
         finally:
             gc.unfreeze()
         pending = self.settings.get(PENDING_RELEASE_SETTING)
@@ -368,7 +407,7 @@ class CommonsGenerator(Generator):
 
             late = data_pages(dataclasses.replace(self.model, data_release=pending()))
             self.pages.extend(late)  # the files generator's sitemap lists them too
-            results.append(self.render_pages(late, base, shared, state))
+            results.extend(self.render_pages(late, base, shared, state))
         if state_path is not None:
             write_page_state(state_path, {k: v for r in results for k, v in r.entries.items()})
         staging: Staging | None = self.settings.get(STAGING_SETTING)
@@ -389,7 +428,7 @@ class CommonsGenerator(Generator):
         )
 
     def _render_in_processes(
-        self, workers: int, base: dict[str, Any], shared: str | None, state: dict[str, Entry]
+        self, workers: int, pages: list[Keyed], base: dict[str, Any]
     ) -> list[Written]:
         """Render on every core: forked workers share the model without copying it.
 
@@ -404,7 +443,7 @@ class CommonsGenerator(Generator):
             receive, send = context.Pipe(duplex=False)
             process = context.Process(
                 target=_render_worker,
-                args=(self, share, workers, base, shared, state, send),
+                args=(self, pages[share::workers], base, send),
                 daemon=True,
             )
             process.start()
@@ -414,7 +453,7 @@ class CommonsGenerator(Generator):
         results: list[Written] = []
         failures: list[str] = []
         try:
-            results.append(self.render_share(0, workers, base, shared, state))
+            results.append(self.render_keyed(pages[0::workers], base))
         except Exception:  # noqa: BLE001 - reported with the workers' failures, after they end
             failures.append(traceback.format_exc())
         for receive in pipes:
@@ -451,16 +490,10 @@ def _unchanged(previous: Path, entry: Entry) -> Entry | None:
 
 
 def _render_worker(
-    generator: CommonsGenerator,
-    share: int,
-    shares: int,
-    base: dict[str, Any],
-    shared: str | None,
-    state: dict[str, Entry],
-    send: Any,
+    generator: CommonsGenerator, pages: list[Keyed], base: dict[str, Any], send: Any
 ) -> None:
     try:
-        send.send(generator.render_share(share, shares, base, shared, state))
+        send.send(generator.render_keyed(pages, base))
     except BaseException:  # noqa: BLE001 - any failure is sent to the parent, which fails the build
         send.send(traceback.format_exc())
     finally:
