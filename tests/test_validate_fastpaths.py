@@ -96,3 +96,40 @@ def test_values_of_rows_without_some_keys_are_got_as_get_gives_them() -> None:
     ]
     with pytest.raises(KeyError):  # as row["story"] raised
         validate._values([{"dimension": "x"}], "story", "dimension")
+
+
+@pytest.mark.parametrize("name", [None, "duplicate-id", "unknown-story", "missing-value"])
+def test_rules_run_beside_the_commons_with_the_same_result(
+    name: str | None, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if name is not None:
+        apply_fixture(read_fixture(INVALID / f"{name}.yaml"), sample)
+    dataset = load_dataset(sample)
+    in_turn = validate_dataset(dataset, today=TODAY)
+    started: list[object] = []
+    beside = validate.beside
+
+    def counted(function: Any, *args: Any) -> Any:
+        started.append(function)
+        return beside(function, *args)
+
+    monkeypatch.setattr(validate, "RULES_BESIDE_MIN", 0)
+    monkeypatch.setattr(validate, "beside", counted)
+    at_once = validate_dataset(dataset, today=TODAY)
+    assert started == [validate._checked]
+    assert at_once.report == in_turn.report
+    assert at_once.commons == in_turn.commons
+    if name is not None:
+        assert any(p.code == name for p in at_once.report.problems)
+
+
+def test_a_rule_failing_beside_the_commons_fails_the_validation(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(ctx: rules.Context) -> list[Any]:
+        raise ValueError("a rule broke")
+
+    monkeypatch.setattr(validate, "RULES_BESIDE_MIN", 0)
+    monkeypatch.setattr(validate, "run_rules", broken)
+    with pytest.raises(ValueError, match="a rule broke"):
+        validate_dataset(load_dataset(sample), today=TODAY)

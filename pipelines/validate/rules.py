@@ -17,7 +17,7 @@ from typing import Any
 
 from pipelines.load import Dataset, Location
 from pipelines.problems import Problem, quote
-from pipelines.records import Commons, Instance
+from pipelines.records import Instance
 from pipelines.validate.codes import UNKNOWN_REFERENCE, code
 
 TypedRows = dict[str, list[dict[str, Any]]]
@@ -46,12 +46,14 @@ class Acceptance:
 
 @dataclass(frozen=True)
 class Context:
-    """What a rule may look at: the rows as written and typed, their locations, the commons."""
+    """What a rule may look at: the rows as written and typed, and their locations.
+
+    Not the commons: rules run while it is built (validate_dataset).
+    """
 
     dataset: Dataset
     typed: TypedRows
     instance: Instance | None
-    commons: Commons | None
     today: Any  # datetime.date: the reference date for "in the future"
     options: dict[str, Any] = field(default_factory=dict)
     acceptance: Acceptance = field(default_factory=Acceptance)
