@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.isolated import beside, in_child
-from pipelines.listing import ParallelListing, digest_of, listing, name_of
+from pipelines.listing import ParallelListing, digest_of, name_of, named_listing
 from pipelines.load import input_digest, load_dataset
 from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
@@ -75,8 +75,11 @@ def build_all(
         with ParallelListing(output_dir) as output_listing:
             inputs = InputListing.of(data_dir)
             trusted = stamp.data_digest_if_unchanged(inputs)
-            data_digest = trusted or input_digest(data_dir, cache_dir)
-            previous = stamp.result_if_unchanged(stamp_key(data_digest, settings), output_listing)
+            previous = None
+            if trusted is not None or not stamp.data_files_changed(inputs):
+                data_digest = trusted or input_digest(data_dir, cache_dir)
+                key = stamp_key(data_digest, settings)
+                previous = stamp.result_if_unchanged(key, output_listing)
             if previous is None or half_applied(output_dir):
                 # Taken before any other process is forked: the pool's threads end here.
                 listed = stamp.output_if_unchanged(output_listing)
@@ -256,14 +259,15 @@ class InputListing:
     """The data folder's files as stat sees them, taken before a build reads them."""
 
     files: str  # the digest of every file's path and stat
+    names: str  # the digest of every file's path
     settled: bool  # every file was last changed well before it was listed
 
     @classmethod
     def of(cls, data_dir: Path) -> InputListing:
         listed_at = time.time_ns()
-        files, newest = listing(data_dir, frozenset({".git"}))
+        files, names, newest = named_listing(data_dir, frozenset({".git"}))
         # ctime, which nothing but the kernel sets, moves on every write and every rename.
-        return cls(files, newest < listed_at - SETTLED_NS)
+        return cls(files, names, newest < listed_at - SETTLED_NS)
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,12 @@ class BuildStamp:
         except (KeyError, TypeError) as error:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
+
+    def data_files_changed(self, inputs: InputListing) -> bool:
+        """Whether a data file was added, removed or renamed since the last build listed them:
+        then the data changed, and need not be hashed to tell."""
+        stored = self.stored
+        return stored is not None and stored.get("names") not in (None, inputs.names)
 
     def result_if_unchanged(self, key: str, output: ParallelListing) -> BuildResult | None:
         """The last build's result when its inputs equal key and its output is untouched."""
@@ -371,6 +381,8 @@ class BuildStamp:
             "key": key,
             # Listed before the build read the data, so a file changed since differs in stat.
             "inputs": inputs.files if inputs is not None and inputs.settled else None,
+            # Names are what they are whenever they were listed: kept unsettled too.
+            "names": inputs.names if inputs is not None else None,
             "data_digest": data_digest,
             "stories": result.stories,
             "providers": result.providers,

@@ -89,6 +89,15 @@ def listing(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
     return _digest([_files_under(str(root), len(str(root)) + 1, skip)])
 
 
+def named_listing(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, str, int]:
+    """listing(root, skip)'s digest, a digest of the files' names alone (which changes when
+    a file is added, removed or renamed, and only then) and the newest ctime."""
+    lines, newest = _files_under(str(root), len(str(root)) + 1, skip)
+    names = sorted(name_of(line) for line in lines)
+    names_digest = hashlib.sha256("\n".join(names).encode("utf-8", "surrogateescape"))
+    return digest_of(lines), names_digest.hexdigest(), newest
+
+
 class ParallelListing:
     """listing(root), taken on every core from the moment the with block is entered.
 

@@ -138,8 +138,10 @@ def test_a_rebuild_after_one_new_story_reads_only_that_file(
         return file_digest(path)
 
     def digesting(data_dir: Path, cache_dir: Path | None) -> str:
-        hashed.clear()
+        digested.append(data_dir)
         return digest(data_dir, cache_dir)
+
+    digested: list[Path] = []
 
     monkeypatch.setattr(load, "_file_digest", hashing)
     monkeypatch.setattr(build, "input_digest", digesting)
@@ -156,6 +158,37 @@ def test_a_rebuild_after_one_new_story_reads_only_that_file(
         list((data / "responses").rglob("*.yaml"))
     )
     assert message.startswith(f"{record_files - 1} files unchanged since the snapshot")
-    # input_digest hashed the new story only; load then hashed the CSV tables it reads anyway
-    assert hashed[0] == f"{new_id}.yaml"
-    assert all(not name.endswith(".yaml") or name == "instance.yaml" for name in hashed[1:])
+    # A file was added, so the data changed: it was not hashed to tell.
+    assert digested == []
+    assert f"{new_id}.yaml" not in hashed
+
+
+def test_a_rebuild_after_an_edit_hashes_the_data_to_tell_whether_it_changed(
+    built: tuple[Path, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(built[0], data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    digested: list[Path] = []
+    digest = build.input_digest
+    monkeypatch.setattr(build, "input_digest", lambda d, c: digested.append(d) or digest(d, c))
+    story = sorted((data / "stories").rglob("*.yaml"))[0]
+    before = stats(output)
+
+    # The same names, and bytes written again unchanged: nothing to build.
+    story.write_bytes(story.read_bytes())
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert (digested, stats(output)) == ([data], before)
+
+    # A file added: the build runs without hashing the data first.
+    (data / "notes.txt").write_text("kept beside the data\n", encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="pipelines.build")
+    caplog.clear()
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert digested == [data]
+    assert not [m for m in caplog.messages if m.startswith("nothing changed")]
+    pages = [p for p in stats(output) if p.startswith("stories/")]
+    assert {p: stats(output)[p] for p in pages} == {p: before[p] for p in pages}
