@@ -28,6 +28,13 @@ def tree(root: Path) -> dict[str, bytes]:
     }
 
 
+def built_in_one_run(data: Path, tmp_path: Path, settings: Path = SETTINGS) -> dict[str, bytes]:
+    """The output of a clean build, without a cache, of a copy of data (in tmp_path/once)."""
+    shutil.copytree(data, tmp_path / "once" / "data")
+    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", settings)
+    return tree(tmp_path / "once" / "site")
+
+
 def stats(root: Path) -> dict[str, tuple[int, int]]:
     """Every file under root with its inode and modification time."""
     return {
@@ -232,9 +239,7 @@ def test_a_rebuild_after_one_new_story_renders_only_the_pages_it_changes(
     assert sorted(rendered) == sorted(changed)
     assert len(rendered) < len(planned) // 2
 
-    shutil.copytree(data, tmp_path / "once" / "data")
-    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
-    assert after == tree(tmp_path / "once" / "site")
+    assert after == built_in_one_run(data, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -259,9 +264,7 @@ def test_a_page_state_that_cannot_be_read_renders_every_page(
     rendered.clear()
     build_all(data, output, SETTINGS, cache_dir=cache)
     assert sorted(rendered) == sorted(page_state(cache))  # every page, none kept on trust
-    shutil.copytree(data, tmp_path / "once" / "data")
-    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
-    assert tree(output) == tree(tmp_path / "once" / "site")
+    assert tree(output) == built_in_one_run(data, tmp_path)
 
 
 def test_the_build_log_counts_pages_rendered_and_written(
@@ -400,9 +403,7 @@ def test_a_rebuild_renders_every_page_a_change_reaches(
     if change not in (_relabel_tag, _edit_template, _edit_setting):  # site-wide inputs
         assert sorted(rendered) == sorted(changed)
 
-    shutil.copytree(data, tmp_path / "once" / "data")
-    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", settings)
-    assert after == tree(tmp_path / "once" / "site")
+    assert after == built_in_one_run(data, tmp_path, settings)
 
 
 def test_a_page_changed_in_the_output_since_the_last_build_is_rendered_again(
@@ -485,9 +486,7 @@ def test_a_restored_output_and_cache_make_a_rebuild_not_a_clean_build(
     now = stats(output)
     kept_data = [p for p in restored if p.startswith("data/") and now.get(p) == restored[p]]
     assert len(kept_data) > len([p for p in restored if p.startswith("data/")]) // 2
-    shutil.copytree(data, tmp_path / "once" / "data")
-    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
-    assert after == tree(tmp_path / "once" / "site")
+    assert after == built_in_one_run(data, tmp_path)
 
 
 # --- Applying a rebuild to the output in place -------------------------------------------
@@ -506,9 +505,7 @@ def test_a_story_removed_from_the_data_leaves_the_output(synthetic: Path, tmp_pa
     # The output was updated in place: its page and folder are gone, nothing else is left.
     assert output.stat().st_ino == folder
     assert not (output / "stories" / new_id).exists()
-    shutil.copytree(data, tmp_path / "once" / "data")
-    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
-    assert tree(output) == tree(tmp_path / "once" / "site")
+    assert tree(output) == built_in_one_run(data, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "data", "once", "output"]
 
 
@@ -543,9 +540,7 @@ def test_a_rebuild_updates_an_output_as_left_without_walking_it(
     (stamp,) = cache.glob("build-*.json")
     assert json.loads(stamp.read_text(encoding="utf-8"))["output"] == listing.listing(output)[0]
     assert not (output / "stories" / removed).exists()
-    shutil.copytree(data, tmp_path / "once" / "data")
-    build_all(tmp_path / "once" / "data", tmp_path / "once" / "site", SETTINGS)
-    assert tree(output) == tree(tmp_path / "once" / "site")
+    assert tree(output) == built_in_one_run(data, tmp_path)
 
 
 @pytest.mark.parametrize("stage", ["export", "search"])
