@@ -11,7 +11,7 @@ import functools
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,26 @@ def name_of(line: str) -> str:
 def digest_of(lines: Iterable[str]) -> str:
     """The digest listing() gives for a folder whose files have these lines."""
     return hashlib.sha256("".join(sorted(lines)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def still_holds(
+    path: Path, recorded: tuple[int, int, int], digest: str, digest_of_file: Callable[[Path], str]
+) -> os.stat_result | None:
+    """path's stat when it still holds the bytes recorded, else None (also when it is gone).
+
+    recorded is the file's size, inode and mtime then, digest that of its bytes. A file whose
+    stat is as recorded is not read; one whose stat alone changed (restored from a CI cache,
+    copied, moved across disks) is read and digested with digest_of_file.
+    """
+    try:
+        info = os.stat(path)
+        if (info.st_size, info.st_ino, info.st_mtime_ns) == recorded:
+            return info
+        if info.st_size != recorded[0] or digest_of_file(path) != digest:
+            return None
+    except OSError:
+        return None
+    return info
 
 
 def _one_folder(folder: str, cut: int, skip: frozenset[str]) -> tuple[list[str], int, list[str]]:

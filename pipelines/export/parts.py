@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from pipelines.export.formats import sha256_of, write_file
 from pipelines.export.tables import PublishedTable
+from pipelines.listing import still_holds
 from pipelines.staging import Staging
 from pipelines.versions import add_library_versions
 
@@ -130,23 +131,10 @@ class Listed:
         return [name, self.size, self.inode, self.mtime_ns, self.sha256, self.key]
 
     def found_at(self, path: Path) -> Listed | None:
-        """This listing when path still is the file listed, else None.
-
-        A file whose stat is as listed is not read. One whose stat alone changed (an output
-        restored from a CI cache, or copied) is hashed, and listed anew when its SHA-256 is
-        the one listed.
-        """
-        try:
-            info = os.stat(path)
-            if (info.st_size, info.st_ino, info.st_mtime_ns) == (
-                self.size,
-                self.inode,
-                self.mtime_ns,
-            ):
-                return self
-            if info.st_size != self.size or sha256_of(path) != self.sha256:
-                return None
-        except OSError:
+        """This file listed as it is at path when path still holds its bytes (still_holds),
+        else None."""
+        info = still_holds(path, (self.size, self.inode, self.mtime_ns), self.sha256, sha256_of)
+        if info is None:
             return None
         return Listed(info.st_size, info.st_ino, info.st_mtime_ns, self.sha256, self.key)
 

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 from markupsafe import Markup
 from pelican.generators import Generator
 
+from pipelines.listing import still_holds
 from pipelines.load import paused_gc
 from pipelines.logs import get_logger
 from pipelines.staging import Staging
@@ -473,19 +474,13 @@ class CommonsGenerator(Generator):
 
 
 def _unchanged(previous: Path, entry: Entry) -> Entry | None:
-    """The entry of previous when it still holds the bytes entry recorded, else None.
-
-    A file whose stat is as recorded is not read. One whose stat alone changed (restored
-    from a cache, copied) is read and kept when its bytes are the ones recorded.
-    """
-    try:
-        info = previous.stat()
-        if (info.st_size, info.st_ino, info.st_mtime_ns) == entry[1:4]:
-            return entry
-        if info.st_size != entry[1] or content_digest(previous.read_bytes()) != entry[4]:
-            return None
-    except OSError:
-        return None  # gone or unreadable: the page is rendered instead
+    """The entry of previous when it still holds the bytes entry recorded (still_holds),
+    else None."""
+    info = still_holds(
+        previous, entry[1:4], entry[4], lambda path: content_digest(path.read_bytes())
+    )
+    if info is None:
+        return None
     return (entry[0], info.st_size, info.st_ino, info.st_mtime_ns, entry[4])
 
 
