@@ -78,7 +78,8 @@ story: |
 
   ]]></content><script>alert(7)</script> "}}</script><script>alert(8)</script> zanzibar
 """
-# Two more stories about the same provider give its page a second page of stories.
+# Eight more stories about the same provider (twelve in all, five a page) give its page
+# an archive page of older stories.
 MORE_STORY = """\
 id: 2026-02-{day}-more{day}
 provider: brook-surgery
@@ -92,7 +93,7 @@ status: published
 licence: CC-BY-4.0
 consent: true
 story: |
-  The blood test on the {day}th took five minutes and the nurse explained everything.
+  The blood test on {day} February took five minutes and the nurse explained everything.
 """
 XSS_RESPONSE = f"""\
 id: 2026-02-16-xssre1
@@ -128,7 +129,7 @@ def browser_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (data / "responses" / "2026" / "2026-02-16-xssre1.yaml").write_text(
         XSS_RESPONSE, encoding="utf-8"
     )
-    for day in (18, 19):
+    for day in range(18, 26):
         story = MORE_STORY.format(day=day)
         (data / "stories" / "2026" / f"2026-02-{day}-more{day}.yaml").write_text(story)
     # The one field that becomes a link; maintainers curate it, but a pull request can change it.
@@ -257,7 +258,7 @@ def pages(browser_site: Path) -> dict[str, str]:
         ("404.html", "404"),
         ("providers/index.html", "providers"),
         ("providers/brook-surgery/index.html", "provider"),
-        ("providers/brook-surgery/page/2/index.html", "provider-page-n"),
+        ("providers/brook-surgery/page/1/index.html", "provider-page-n"),
         ("stories/2026-01-05-aaaa01/index.html", "story"),
         ("tags/booking/index.html", "tag"),
         ("widgets/blue/index.html", "widgets-item"),

@@ -4,6 +4,7 @@ import itertools
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -258,23 +259,30 @@ def xss_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ).replace('pseudonym: "<b>Bold</b>"', f'pseudonym: "{PAYLOAD}"')
     text += f"  And {PAYLOAD} in the text.\n"
     story.write_text(text, encoding="utf-8")
-    # Five more stories about Brook Surgery (eight in all), all tagged booking, fill more than
-    # a page of five.
+    # Twelve more stories about Brook Surgery (fifteen in all), all tagged booking, fill the
+    # front page and two archive pages of five.
     texts = [
         "The phone line opened at eight and I got through quickly.",
         "Parking was hard but the clinic itself ran exactly on time.",
         "My prescription was ready the next morning as they promised.",
         "A locum doctor listened carefully and booked a follow-up.",
         "The online form worked first time and someone called back.",
+        "The receptionist found me a cancellation the same afternoon.",
+        "Blood test results came by text within three working days.",
+        "The nurse explained the vaccine schedule for my daughter.",
+        "I waited forty minutes past my time without any update.",
+        "The hearing loop at the front desk worked well for me.",
+        "They translated the leaflet about my medicine into Polish.",
+        "The new repeat prescription system lost my request twice.",
     ]
     for n, text in enumerate(texts, start=1):
-        story_id = f"2026-01-0{n}-page0{n}"
+        story_id = f"2026-01-{n:02d}-page{n:02d}"
         (data / f"stories/2026/{story_id}.yaml").write_text(
             f"""id: {story_id}
 provider: brook-surgery
 title: Booking story number {n}
 experienced: 2025-12
-submitted: 2026-01-0{n}
+submitted: 2026-01-{n:02d}
 author:
   pseudonym: Pager {n}
   role: patient
@@ -521,19 +529,41 @@ def test_provider_page_shows_responses_tags_changes_feed_and_data(sample_site: P
 
 
 def test_stories_are_paginated_everywhere(xss_site: Path) -> None:
-    first = page(xss_site, "providers/brook-surgery")
-    second = page(xss_site, "providers/brook-surgery/page/2")
-    assert len(first.select(".story-card")) == 5 and len(second.select(".story-card")) == 3
-    assert [(a.get_text(), a["href"]) for a in first.select(".pagination a")] == [
-        ("Page 2", "../../providers/brook-surgery/page/2/"),
-        ("Next page", "../../providers/brook-surgery/page/2/"),
+    front = page(xss_site, "providers/brook-surgery")
+    newer = page(xss_site, "providers/brook-surgery/page/2")
+    oldest = page(xss_site, "providers/brook-surgery/page/1")
+
+    def titles(soup: BeautifulSoup) -> list[str]:
+        return [a.get_text() for a in soup.select(".card-title a")]
+
+    # Fifteen stories at five a page: the newest five in front, then pages from the oldest.
+    assert len(titles(front)) == 5
+    assert titles(newer) == [f"Booking story number {n}" for n in (9, 8, 7, 6, 5)]
+    assert titles(oldest) == ["Quick appointment and a kind nurse"] + [
+        f"Booking story number {n}" for n in (4, 3, 2, 1)
     ]
-    assert second.select_one(".pagination [aria-current='page']").get_text() == "Page 2"
-    # The summary is on the first page only.
-    assert second.select("section[data-chart]") == [] and first.select("section[data-chart]")
-    tag = page(xss_site, "tags/booking/page/2")
-    assert [a.get_text() for a in tag.select(".card-title a")] == ["Booking story number 1"]
+    assert [(a.get_text(), a["href"]) for a in front.select(".pagination a")] == [
+        ("Page 2", "../../providers/brook-surgery/page/2/"),
+        ("Page 1", "../../providers/brook-surgery/page/1/"),
+        ("Older page", "../../providers/brook-surgery/page/2/"),
+    ]
+    assert [(a.get_text(), a["href"], a.get("rel")) for a in oldest.select(".pagination a")] == [
+        ("Newer page", "../../../../providers/brook-surgery/page/2/", ["prev"]),
+        ("Newest", "../../../../providers/brook-surgery/", None),
+        ("Page 2", "../../../../providers/brook-surgery/page/2/", None),
+    ]
+    assert oldest.select_one(".pagination [aria-current='page']").get_text() == "Page 1"
+    assert "stories 1 to 5, newest first" in oldest.select_one("#stories + p").get_text()
+    # The summary is on the front page only.
+    assert newer.select("section[data-chart]") == [] and front.select("section[data-chart]")
+    assert oldest.select_one("title").get_text().startswith("Brook Surgery (page 1)")
+    tag = page(xss_site, "tags/booking/page/1")
+    assert titles(tag) == ["Quick appointment and a kind nurse"] + [
+        f"Booking story number {n}" for n in (4, 3, 2, 1)
+    ]
     assert tag.select_one("h1").get_text(" ", strip=True) == "Booking Tag"
+    assert len(titles(page(xss_site, "tags/booking"))) == 8
+    assert not (xss_site / "tags/booking/page/2").exists()
 
 
 def test_home_page(sample_site: Path) -> None:
@@ -663,48 +693,106 @@ def test_script_json_never_ends_its_element_and_round_trips(value: object) -> No
 
 
 @pytest.mark.parametrize(
-    ("number", "count", "labels"),
+    ("number", "archive_pages", "labels"),
     [
-        (1, 1, []),
-        (1, 3, ["Page 1", "Page 2", "Page 3", "Next page"]),
+        (0, 0, []),
+        (0, 1, ["Newest", "Page 1", "Older"]),
+        (0, 20, ["Newest", "Page 20", "Page 19", "…", "Page 1", "Older"]),
+        (1, 3, ["Newer", "Newest", "Page 3", "Page 2", "Page 1"]),
         (
             7,
             20,
             [
-                "Previous page",
-                "Page 1",
+                "Newer",
+                "Newest",
                 "…",
-                "Page 5",
-                "Page 6",
-                "Page 7",
-                "Page 8",
                 "Page 9",
+                "Page 8",
+                "Page 7",
+                "Page 6",
+                "Page 5",
                 "…",
-                "Page 20",
-                "Next page",
+                "Page 1",
+                "Older",
             ],
         ),
-        (20, 20, ["Previous page", "Page 1", "…", "Page 18", "Page 19", "Page 20"]),
+        (20, 20, ["Newer", "Newest", "Page 20", "Page 19", "Page 18", "…", "Page 1", "Older"]),
     ],
 )
-def test_pagination_links_stay_few(number: int, count: int, labels: list[str]) -> None:
+def test_pagination_links_stay_few(number: int, archive_pages: int, labels: list[str]) -> None:
+    from pipelines.website.model import page_links
+
+    links = page_links(number, archive_pages)
+    shown = []
+    for link in links:
+        shown += ["…"] if link.gap else []
+        shown.append(link.label)
+    assert shown == labels
+    current = [link.target for link in links if link.current]
+    assert current == ([] if archive_pages == 0 else [number])
+    if number:
+        newer = next(link for link in links if link.rel == "prev")
+        assert newer.target == (0 if number == archive_pages else number + 1)
+
+
+def test_pagination_renders_links_with_their_relations() -> None:
     from jinja2 import Environment, FileSystemLoader
 
     from pipelines.website.filters import FILTERS
+    from pipelines.website.model import Paging, page_links
     from tests.conftest import ROOT
 
     env = Environment(loader=FileSystemLoader(ROOT / "themes/commons/templates"), autoescape=True)
     env.filters.update(FILTERS)
     macro = env.get_template("macros.html").module.pagination  # type: ignore[attr-defined]
-    soup = BeautifulSoup(str(macro(number, count, "tags/food/", "../../")), "html.parser")
-    assert [li.get_text() for li in soup.select("li")] == labels
-    current = soup.select_one("[aria-current='page']")
-    assert current is None if count == 1 else current.get_text() == f"Page {number}"
-    if number > 1:
-        previous = soup.select_one("a[rel='prev']")["href"]
-        assert previous == (
-            "../../tags/food/" if number == 2 else f"../../tags/food/page/{number - 1}/"
-        )
+    paging = Paging(7, "tags/food/", 121, 140, page_links(7, 20))
+    soup = BeautifulSoup(str(macro(paging, "../../../../")), "html.parser")
+    assert [(a.get_text(), a["href"]) for a in soup.select("a[rel]")] == [
+        ("Newer page", "../../../../tags/food/page/8/"),
+        ("Older page", "../../../../tags/food/page/6/"),
+    ]
+    assert soup.select_one("a:not([rel])")["href"] == "../../../../tags/food/"
+    assert soup.select_one("[aria-current='page']").get_text() == "Page 7"
+    assert [li.get_text() for li in soup.select("li[aria-hidden]")] == ["…", "…"]
+
+
+@pytest.mark.parametrize("count", [0, 1, 9, 10, 11, 19, 20, 21, 39, 40, 101])
+def test_archive_pages_hold_whole_pages_counted_from_the_oldest(count: int) -> None:
+    from pipelines.website.model import archived
+
+    items = list(range(count, 0, -1))  # newest first; item 1 is the oldest
+    pages = archived(items, 10)
+    front, archive = pages[0], pages[1:]
+    assert [i for batch in [front, *reversed(archive)] for i in batch] == items
+    assert all(batch == list(range(10 * n, 10 * n - 10, -1)) for n, batch in enumerate(archive, 1))
+    assert len(front) == count if count < 20 else 10 <= len(front) < 20
+
+
+def test_a_new_story_leaves_the_archive_pages_as_they_were() -> None:
+    from pipelines.website.model import paged
+
+    def planned(count: int) -> dict[str, Any]:
+        items = list(range(count, 0, -1))
+        pages = paged("tags/food/", "tag-stories.html", items, 10, {"count": count}, {}, list_of)
+        return {p.save_as: p.context for p in pages}
+
+    def list_of(batch: list[int]) -> dict[str, Any]:
+        return {"items": batch}
+
+    before, after = planned(65), planned(66)
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {"tags/food/index.html"}
+    # A new archive page changes the links of the three that were the newest only.
+    before, after = planned(69), planned(70)
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {
+        "tags/food/index.html",
+        "tags/food/page/6/index.html",
+        "tags/food/page/5/index.html",
+        "tags/food/page/4/index.html",
+        "tags/food/page/3/index.html",
+    }
+    assert "tags/food/page/6/index.html" not in before
 
 
 def test_changes_are_paginated(sample: Path) -> None:
@@ -724,8 +812,8 @@ def test_changes_are_paginated(sample: Path) -> None:
     model = build_model(commons, aggregates, build_charts(commons, aggregates), dataset.package)
     pages = changes_pages(model)
     assert [(p.save_as, len(p.context["changes"])) for p in pages] == [
-        ("changes/index.html", 50),
-        ("changes/page/2/index.html", 50),
-        ("changes/page/3/index.html", 22),
+        ("changes/index.html", 72),
+        ("changes/page/1/index.html", 50),
     ]
+    assert "made_count" not in pages[1].context
     assert (pages[0].context["made_count"], pages[0].context["planned_count"]) == (121, 1)

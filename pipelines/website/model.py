@@ -7,7 +7,7 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -234,41 +234,138 @@ def build_model(
     )
 
 
-def _pages_of(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+@dataclass(frozen=True)
+class PageLink:
+    """A link in a list's page navigation, to the page numbered target (0: the front page)."""
+
+    label: str
+    target: int
+    rel: str = ""  # "prev" or "next" for the neighbours in reading order
+    current: bool = False  # the page the navigation is on
+    gap: bool = False  # pages are left out between this link and the one before
 
 
-def paginated(
-    model: SiteModel, base: str, template: str, stories: list[Story], context: dict[str, Any]
-) -> list[Page]:
-    """A page at base, and base/page/N/ for each further batch of stories."""
-    batches = _pages_of(stories, model.commons.instance.stories_per_page)
-    return [
-        Page(
-            f"{base}index.html" if number == 1 else f"{base}page/{number}/index.html",
-            template,
-            {
-                **context,
-                "stories": [model.cards[story.id] for story in batch],
-                "story_count": len(stories),
-                "page_number": number,
-                "page_count": len(batches),
-                "page_base": base,
-            },
-        )
-        for number, batch in enumerate(batches, start=1)
+@dataclass(frozen=True)
+class Paging:
+    """Where a page sits among the pages of one list (newest first), and its navigation.
+
+    The front page shows the newest items. The pages after it are numbered from the oldest
+    and hold `size` items each, so page 1 always holds the first items: a new item changes
+    the front page, and an archive page keeps its address and its bytes until its own items
+    change (or, when a new archive page is made, the links of the three that were newest).
+    The front page holds from `size` up to 2 * size - 1 items once there are archive pages.
+    """
+
+    number: int  # 0 for the front page, else the archive page's number
+    base: str  # the front page's address, e.g. "tags/food/"
+    first: int  # the page's oldest and newest items' places, counting from the oldest from 1
+    last: int
+    links: tuple[PageLink, ...]  # empty when the list fits on one page
+
+    def href(self, target: int) -> str:
+        """The address of the list's page numbered target, relative to the site root."""
+        return self.base if target == 0 else f"{self.base}page/{target}/"
+
+    @property
+    def save_as(self) -> str:
+        return f"{self.href(self.number)}index.html"
+
+
+def archived(items: list[Any], size: int) -> list[list[Any]]:
+    """Items, newest first, as the front page's and then archive page 1's, 2's, ... (Paging)."""
+    archive_pages = len(items) // size - 1
+    if archive_pages < 1:
+        return [items]
+    count = len(items)
+    front = count - archive_pages * size
+    return [items[:front]] + [
+        items[count - number * size : count - (number - 1) * size]
+        for number in range(1, archive_pages + 1)
     ]
 
 
+def page_links(number: int, archive_pages: int) -> tuple[PageLink, ...]:
+    """The navigation of page number (0: the front) of a list with archive_pages after the
+    front: newer and older neighbours, the front page, page 1 and the two pages either side.
+    An archive page's links depend on how many pages there are only when it is near the newest.
+    """
+    if archive_pages == 0:
+        return ()
+    if number == 0:
+        around = range(archive_pages, max(0, archive_pages - 2), -1)
+    else:
+        around = range(min(archive_pages, number + 2), max(0, number - 3), -1)
+    shown = [0, *around, *([] if 1 in around else [1])]
+    links = []
+    if number:
+        newer = number + 1 if number < archive_pages else 0
+        links.append(PageLink("Newer", newer, rel="prev"))
+    before = None
+    for target in shown:
+        adjacent = before is None or target == (archive_pages if before == 0 else before - 1)
+        label = "Newest" if target == 0 else f"Page {target}"
+        links.append(PageLink(label, target, current=target == number, gap=not adjacent))
+        before = target
+    older = number - 1 if number else archive_pages
+    if older:
+        links.append(PageLink("Older", older, rel="next"))
+    return tuple(links)
+
+
+def paged(
+    base: str,
+    template: str,
+    items: list[Any],
+    size: int,
+    front: dict[str, Any],
+    archive: dict[str, Any],
+    shown: Callable[[list[Any]], dict[str, Any]],
+) -> list[Page]:
+    """A list's pages: the front page at base with the front context, and archive pages at
+    base/page/N/ with the archive context, which holds only what they show (page keys cover
+    contexts, so the front's counts there would change every archive page with each item)."""
+    batches = archived(items, size)
+    pages = []
+    for number, batch in enumerate(batches):
+        # Archive pages hold whole pages from the oldest; the front page, the rest.
+        first = (number - 1) * size + 1 if number else len(items) - len(batch) + 1
+        links = page_links(number, len(batches) - 1)
+        paging = Paging(number, base, first, first + len(batch) - 1, links)
+        context = front if number == 0 else archive
+        pages.append(Page(paging.save_as, template, {**context, **shown(batch), "paging": paging}))
+    return pages
+
+
+def paginated(
+    model: SiteModel,
+    base: str,
+    template: str,
+    stories: list[Story],
+    front: dict[str, Any],
+    archive: dict[str, Any],
+) -> list[Page]:
+    """A list of stories' front page at base, and its archive pages (Paging)."""
+    return paged(
+        base,
+        template,
+        stories,
+        model.commons.instance.stories_per_page,
+        {**front, "story_count": len(stories)},
+        archive,
+        lambda batch: {"stories": [model.cards[story.id] for story in batch]},
+    )
+
+
 def provider_pages(model: SiteModel, provider: Provider) -> list[Page]:
-    """The provider's page, and a further page for each further batch of stories."""
+    """The provider's page with its newest stories, and its archive pages of older ones."""
+    archive = {"provider": provider, "feed": f"feeds/providers/{provider.id}.atom.xml"}
     return paginated(
         model,
         f"providers/{provider.id}/",
         "provider.html",
         model.stories_by_provider.get(provider.id, []),
         {
-            "provider": provider,
+            **archive,
             "kind": model.kinds.get(provider.kind),
             "area": model.areas.get(provider.area),
             "summary": model.aggregates.providers[provider.id],
@@ -276,8 +373,8 @@ def provider_pages(model: SiteModel, provider: Provider) -> list[Page]:
             "changes": [
                 model.change_items[r.id] for r in model.changes_by_provider.get(provider.id, [])
             ],
-            "feed": f"feeds/providers/{provider.id}.atom.xml",
         },
+        archive,
     )
 
 
@@ -321,24 +418,18 @@ def story_page(model: SiteModel, story: Story) -> Page:
 
 
 def changes_pages(model: SiteModel) -> list[Page]:
-    """Every recorded change, newest first, CHANGES_PER_PAGE a page."""
-    batches = _pages_of(model.changes, CHANGES_PER_PAGE)
+    """Every recorded change, newest first: the newest on the front page, the older on
+    archive pages of CHANGES_PER_PAGE (Paging)."""
     made = sum(1 for r in model.changes if r.change_status == "made")
-    return [
-        Page(
-            "changes/index.html" if number == 1 else f"changes/page/{number}/index.html",
-            "changes.html",
-            {
-                "changes": [model.change_items[r.id] for r in batch],
-                "made_count": made,
-                "planned_count": len(model.changes) - made,
-                "page_number": number,
-                "page_count": len(batches),
-                "page_base": "changes/",
-            },
-        )
-        for number, batch in enumerate(batches, start=1)
-    ]
+    return paged(
+        "changes/",
+        "changes.html",
+        model.changes,
+        CHANGES_PER_PAGE,
+        {"made_count": made, "planned_count": len(model.changes) - made},
+        {},
+        lambda batch: {"changes": [model.change_items[r.id] for r in batch]},
+    )
 
 
 def provider_rows(model: SiteModel, providers: list[Provider]) -> list[tuple[Provider, Any]]:
@@ -378,17 +469,15 @@ def tag_pages(model: SiteModel) -> list[Page]:
         )
     ]
     for tag_id, tag in sorted(model.tags.items()):
+        archive = {"tag": tag, "feed": f"feeds/tags/{tag_id}.atom.xml"}
         pages.extend(
             paginated(
                 model,
                 f"tags/{tag_id}/",
                 "tag-stories.html",
                 model.stories_by_tag.get(tag_id, []),
-                {
-                    "tag": tag,
-                    "use": model.aggregates.tags[tag_id],
-                    "feed": f"feeds/tags/{tag_id}.atom.xml",
-                },
+                {**archive, "use": model.aggregates.tags[tag_id]},
+                archive,
             )
         )
     return pages
@@ -410,6 +499,7 @@ def contributor_pages(model: SiteModel) -> list[Page]:
                     "provider_count": len({s.provider for s in stories}),
                     "response_count": sum(1 for s in stories if s.id in model.responses_by_story),
                 },
+                {"pseudonym": pseudonym},
             )
         )
     return pages
