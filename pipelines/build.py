@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import importlib
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.isolated import beside, in_child
+from pipelines.isolated import beside
 from pipelines.listing import ParallelListing, digest_of, name_of, named_listing
 from pipelines.load import input_digest, load_dataset
 from pipelines.logs import get_logger
@@ -93,6 +94,19 @@ def build_all(
     return _build(data_dir, output_dir, settings, cache_dir, stamp, inputs, listed)
 
 
+# Imported while the data loads (about a second: pandas, Altair, Pelican, pyarrow), and
+# before the export and search processes are forked, which then need not import them.
+LATER_STAGES = (
+    "pipelines.aggregate",
+    "pipelines.charts",
+    "pipelines.search",
+    "pipelines.export",
+    "pipelines.website.model",
+    "pipelines.website.generator",
+    "pelican",
+)
+
+
 def _build(
     data_dir: Path,
     output_dir: Path,
@@ -109,7 +123,11 @@ def _build(
     from pipelines.search import SearchError, SearchIndexing
 
     # In a child process: its memory, most of a build's, goes back to the system after it.
-    checked = in_child(load_and_validate, data_dir, cache_dir)
+    with beside(load_and_validate, data_dir, cache_dir) as loading:
+        # Meanwhile, on another core, this process imports what the later stages run.
+        for module in LATER_STAGES:
+            importlib.import_module(module)
+        checked = loading.result()
     if checked.commons is None:
         raise BuildFailed(f"{len(checked.report.errors)} errors in the data", checked.report)
     commons, package, data_digest = checked.commons, checked.package, checked.data_digest

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import build, listing, snapshot
+from pipelines import build, isolated, listing, snapshot
 from pipelines.build import build_all
 from pipelines.demo_data import add_story, write_demo_data
 from pipelines.listing import ParallelListing
@@ -142,7 +142,7 @@ def test_a_rebuild_after_one_new_story_reads_only_that_file(
     add_story(data, "added1")
     digested.clear()
     # Loaded in this process, so that what it logs and hashes is seen here.
-    monkeypatch.setattr(build, "in_child", lambda function, *args: function(*args))
+    monkeypatch.setattr(isolated, "can_fork", lambda: False)
     caplog.set_level(logging.INFO, logger="pipelines.load")
     caplog.clear()
 
