@@ -739,13 +739,13 @@ def test_pagination_renders_links_with_their_relations() -> None:
     from jinja2 import Environment, FileSystemLoader
 
     from pipelines.website.filters import FILTERS
-    from pipelines.website.model import Paging, page_links
+    from pipelines.website.model import Paging
     from tests.conftest import ROOT
 
     env = Environment(loader=FileSystemLoader(ROOT / "themes/commons/templates"), autoescape=True)
     env.filters.update(FILTERS)
     macro = env.get_template("macros.html").module.pagination  # type: ignore[attr-defined]
-    paging = Paging(7, "tags/food/", 121, 140, page_links(7, 20))
+    paging = Paging(7, "tags/food/", 121, 140, 20)
     soup = BeautifulSoup(str(macro(paging, "../../../../")), "html.parser")
     assert [(a.get_text(), a["href"]) for a in soup.select("a[rel]")] == [
         ("Newer page", "../../../../tags/food/page/8/"),
@@ -754,6 +754,16 @@ def test_pagination_renders_links_with_their_relations() -> None:
     assert soup.select_one("a:not([rel])")["href"] == "../../../../tags/food/"
     assert soup.select_one("[aria-current='page']").get_text() == "Page 7"
     assert [li.get_text() for li in soup.select("li[aria-hidden]")] == ["…", "…"]
+
+
+def test_an_archive_page_needs_to_know_only_the_next_three_pages_for_its_links() -> None:
+    from pipelines.website.model import links_apart, page_links
+
+    for number in range(31):
+        for archive_pages in range(max(1, number), 40):
+            told = links_apart(number, archive_pages)
+            assert page_links(number, told) == page_links(number, archive_pages)
+    assert links_apart(2, 40) == 5 and links_apart(0, 40) == 40
 
 
 @pytest.mark.parametrize("count", [0, 1, 9, 10, 11, 19, 20, 21, 39, 40, 101])

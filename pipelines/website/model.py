@@ -260,7 +260,14 @@ class Paging:
     base: str  # the front page's address, e.g. "tags/food/"
     first: int  # the page's oldest and newest items' places, counting from the oldest from 1
     last: int
-    links: tuple[PageLink, ...]  # empty when the list fits on one page
+    # The archive pages as far as this page's links tell (links_apart): a plain number, so
+    # that a page's key spells its navigation without making its links.
+    archive_pages: int
+
+    @property
+    def links(self) -> tuple[PageLink, ...]:
+        """The navigation: empty when the list fits on one page."""
+        return page_links(self.number, self.archive_pages)
 
     def href(self, target: int) -> str:
         """The address of the list's page numbered target, relative to the site root."""
@@ -282,6 +289,12 @@ def archived(items: list[Any], size: int) -> list[list[Any]]:
         items[count - number * size : count - (number - 1) * size]
         for number in range(1, archive_pages + 1)
     ]
+
+
+def links_apart(number: int, archive_pages: int) -> int:
+    """How many archive pages page number's links tell apart: all on the front page, and on
+    an archive page at most three more than its number, past which its links are the same."""
+    return archive_pages if number == 0 else min(archive_pages, number + 3)
 
 
 def page_links(number: int, archive_pages: int) -> tuple[PageLink, ...]:
@@ -329,8 +342,8 @@ def paged(
     for number, batch in enumerate(batches):
         # Archive pages hold whole pages from the oldest; the front page, the rest.
         first = (number - 1) * size + 1 if number else len(items) - len(batch) + 1
-        links = page_links(number, len(batches) - 1)
-        paging = Paging(number, base, first, first + len(batch) - 1, links)
+        archive_pages = links_apart(number, len(batches) - 1)
+        paging = Paging(number, base, first, first + len(batch) - 1, archive_pages)
         context = front if number == 0 else archive
         pages.append(Page(paging.save_as, template, {**context, **shown(batch), "paging": paging}))
     return pages
