@@ -8,7 +8,6 @@ import functools
 import hashlib
 import importlib
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines import cachefiles
 from pipelines.isolated import beside
 from pipelines.listing import ParallelListing, digest_of, name_of, named_listing
 from pipelines.load import input_digest, load_dataset
@@ -140,7 +140,7 @@ def _build(
             log.info("exporting the data package, beside the next stages")
             with beside(export_into, commons, data_dir, data, data_digest, cache_dir) as exporting:
                 log.info("indexing the site for search, beside the next stages")
-                search = SearchIndexing(commons, output_dir.parent, staging.previous)
+                search = SearchIndexing(commons, output_dir.parent, staging.previous, cache_dir)
                 try:
                     log.info("aggregating")
                     aggregates = aggregate_dataset(commons)
@@ -376,13 +376,8 @@ class BuildStamp:
         return stored
 
     def _write(self, stored: dict[str, Any]) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            temporary.write_text(json.dumps(stored, sort_keys=True), encoding="utf-8")
-            temporary.replace(self.path)
-        except OSError as error:
-            log.warning("could not write the build stamp %s: %s", self.path.as_posix(), error)
+        data = json.dumps(stored, sort_keys=True).encode("utf-8")
+        cachefiles.keep(self.path, data, "the build stamp")
 
     def record(
         self,

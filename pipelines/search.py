@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import functools
 import gzip
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pipelines import isolated
+from pipelines import cachefiles, isolated
 from pipelines.logs import get_logger
 from pipelines.records import Commons, Story
 from pipelines.staging import Staging
@@ -54,6 +57,8 @@ SHARD_RECORDS = 2048
 # What a merged shard needs besides its pagefind-entry.json and *.pf_meta: Pagefind's
 # script, worker, WebAssembly and UI files are loaded from words/ only.
 SHARD_FOLDERS = ("fragment", "index", "filter")
+# The folder of a build's cache_dir where each shard's words are kept, by the shard's digest.
+WORDS_CACHE = "search-words"
 
 
 class SearchError(Exception):
@@ -170,15 +175,62 @@ def words_of(shard: Shard) -> str:
     return " ".join(sorted(found))
 
 
-def plan_words(shards: list[Shard], language: str, version: str) -> Shard:
-    """The words/ index: one record a shard, changed whenever any shard is."""
+def plan_words(
+    shards: list[Shard], language: str, version: str, words_cache: Path | None = None
+) -> Shard:
+    """The words/ index: one record a shard, changed whenever any shard is.
+
+    With words_cache, a folder, each shard's words are kept there under the shard's digest,
+    and only the words of a shard not seen before are listed again: after one new story,
+    one shard's of 64.
+    """
     digest = hashlib.sha256(f"{MANIFEST_FORMAT}\0{version}\0{language}\0words\0".encode())
     for shard in shards:
         digest.update(f"{shard.path}\0{shard.digest}\0".encode())
     records = tuple(
-        SearchRecord(f"{BUNDLE_DIR}/{shard.path}", shard.path, words_of(shard)) for shard in shards
+        SearchRecord(f"{BUNDLE_DIR}/{shard.path}", shard.path, _words(shard, words_cache))
+        for shard in shards
     )
+    if words_cache is not None:
+        _forget_other_words(words_cache, {_words_name(shard) for shard in shards})
     return Shard(WORDS_DIR, records, digest.hexdigest())
+
+
+@functools.cache
+def _words_code() -> str:
+    """A digest of words_of's source: words listed by other code are not used."""
+    return hashlib.sha256(inspect.getsource(words_of).encode("utf-8")).hexdigest()[:16]
+
+
+def _words_name(shard: Shard) -> str:
+    """The name a shard's words are kept under: its records' digest and the code's."""
+    return f"{shard.digest}-{_words_code()}.txt"
+
+
+def _words(shard: Shard, words_cache: Path | None) -> str:
+    """words_of(shard), from words_cache when it holds them, else listed (and kept there)."""
+    if words_cache is None:
+        return words_of(shard)
+    path = words_cache / _words_name(shard)
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass  # not listed yet (or unreadable): list them
+    words = words_of(shard)
+    cachefiles.keep(path, words.encode("utf-8"), "the words of a search shard")
+    return words
+
+
+def _forget_other_words(words_cache: Path, names: set[str]) -> None:
+    """Remove the kept words of shards no longer in the index, so the cache stays small."""
+    try:
+        kept = list(words_cache.glob("*.txt"))
+    except OSError:
+        return
+    for path in kept:
+        if path.name not in names:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
 
 def plan_shards(records: list[SearchRecord], language: str, version: str) -> list[Shard]:
@@ -454,12 +506,14 @@ def build_search_index(
     records: list[SearchRecord],
     language: str,
     previous: Path | None = None,
+    words_cache: Path | None = None,
 ) -> SearchResult:
     """Index records into output_dir/pagefind/, one Pagefind index a shard, offline.
 
     With previous (an earlier complete build), an index whose digest is unchanged is not
     indexed again: it is left out of output_dir and named in the result's kept, for the
-    caller to keep previous's copy. Nothing is left half-written on failure.
+    caller to keep previous's copy. Nothing is left half-written on failure. words_cache
+    is a folder where each shard's words are kept for the next build (plan_words).
     """
     # The browser looks the index up by the page's <html lang>, lowercased.
     language = language.lower()
@@ -474,7 +528,7 @@ def build_search_index(
     try:
         version = pagefind_version(executable)
         shards = plan_shards(records, language, version)
-        words = plan_words(shards, language, version)
+        words = plan_words(shards, language, version, words_cache)
         before = _previous_manifest(previous)
         reusable = _reusable(before, previous)
         bundle.mkdir(parents=True)
@@ -543,10 +597,17 @@ class SearchIndexing:
     happened.
     """
 
-    def __init__(self, commons: Commons, beside: Path, previous: Path | None = None) -> None:
+    def __init__(
+        self,
+        commons: Commons,
+        beside: Path,
+        previous: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         beside.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=".search.", dir=beside))
-        self._running = isolated.beside(_index, commons, self.folder, previous)
+        words_cache = None if cache_dir is None else cache_dir / WORDS_CACHE
+        self._running = isolated.beside(_index, commons, self.folder, previous, words_cache)
 
     def finish(self, site: Staging) -> SearchResult:
         """Wait for the index, move it into site's pagefind/ and keep the indexes unchanged
@@ -563,5 +624,8 @@ class SearchIndexing:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _index(commons: Commons, folder: Path, previous: Path | None) -> SearchResult:
-    return build_search_index(folder, search_records(commons), commons.instance.language, previous)
+def _index(
+    commons: Commons, folder: Path, previous: Path | None, words_cache: Path | None
+) -> SearchResult:
+    language = commons.instance.language
+    return build_search_index(folder, search_records(commons), language, previous, words_cache)

@@ -142,6 +142,48 @@ def test_the_words_index_lists_each_shards_words_and_changes_with_any_shard(
     assert again.digest != words.digest
 
 
+def test_the_words_of_each_shard_are_kept_and_listed_again_only_when_it_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(search, "SHARD_RECORDS", 4)
+    cache = tmp_path / "cache"
+    listed: list[str] = []
+    words_of = search.words_of
+
+    def counted(shard: search.Shard) -> str:
+        listed.append(shard.path)
+        return words_of(shard)
+
+    shards = plan_shards(records(20), "en", "pagefind 1")
+    cold = plan_words(shards, "en", "pagefind 1")
+    monkeypatch.setattr(search, "words_of", counted)
+    assert plan_words(shards, "en", "pagefind 1", cache) == cold
+    assert sorted(listed) == sorted(s.path for s in shards)
+    assert len(list(cache.iterdir())) == len(shards)
+    # One record more: its shard's words alone are listed again; the others come from the
+    # cache, and the shard's old words are forgotten.
+    more = plan_shards(
+        [*records(20), SearchRecord("stories/new/", "New", "New.")], "en", "pagefind 1"
+    )
+    fresh = plan_words(more, "en", "pagefind 1")
+    listed.clear()
+    assert plan_words(more, "en", "pagefind 1", cache) == fresh
+    assert listed == [f"{shard_of('stories/new/', len(more))}/"]
+    assert len(list(cache.iterdir())) == len(more)
+    # Words listed by other code are not used.
+    monkeypatch.setattr(search, "_words_code", lambda: "other")
+    listed.clear()
+    plan_words(more, "en", "pagefind 1", cache)
+    assert sorted(listed) == sorted(s.path for s in more)
+
+
+def test_a_build_keeps_search_words_in_its_cache(tmp_path: Path) -> None:
+    data = make_instance(tmp_path / "data")
+    build_all(data, tmp_path / "output", SETTINGS, cache_dir=tmp_path / "cache")
+    kept = list((tmp_path / "cache" / search.WORDS_CACHE).glob("*.txt"))
+    assert len(kept) == len(manifest(tmp_path / "output")["shards"])
+
+
 def test_index_holds_published_stories_and_providers_only(sample_site: Path) -> None:
     # Not the withdrawn story's tombstone, the 404 page, the home page or any list page.
     assert sorted(fragments(sample_site)) == INDEXED

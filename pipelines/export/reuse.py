@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from pipelines import cachefiles
 from pipelines.export.history import RELEASE_TAGS, _git
 from pipelines.export.parts import Earlier, Listed, PackageFiles, environment_key
 from pipelines.export.release import dump_json
@@ -79,14 +80,8 @@ def write_stamp(cache_dir: Path, previous: Path, key: str, files: PackageFiles) 
 
 
 def _write_stamp(cache_dir: Path, previous: Path, stamp: dict[str, Any]) -> None:
-    path = _stamp_path(cache_dir, previous)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_text(json.dumps(stamp, sort_keys=True), encoding="utf-8")
-        temporary.replace(path)
-    except OSError as error:
-        log.warning("could not write the export stamp %s: %s", path.as_posix(), error)
+    data = json.dumps(stamp, sort_keys=True).encode("utf-8")
+    cachefiles.keep(_stamp_path(cache_dir, previous), data, "the export stamp")
 
 
 def _read_stamp(cache_dir: Path, previous: Path) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines import cachefiles
 from pipelines.load import RecordShape, read_record_file
 from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
@@ -146,13 +147,8 @@ def _open(path: Path, key: str) -> dict[bytes, Entry]:
 
 
 def _save(path: Path, key: str, entries: dict[bytes, Entry]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_bytes(marshal.dumps((key, dict(sorted(entries.items())))))
-        temporary.replace(path)
-    except OSError as error:
-        log.warning("could not write the fingerprint cache %s: %s", path.as_posix(), error)
+    data = marshal.dumps((key, dict(sorted(entries.items()))))
+    cachefiles.keep(path, data, "the fingerprint cache")
 
 
 def unread_stories(

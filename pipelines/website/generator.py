@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 from markupsafe import Markup
 from pelican.generators import Generator
 
+from pipelines import cachefiles
 from pipelines.listing import still_holds
 from pipelines.load import paused_gc
 from pipelines.logs import get_logger
@@ -204,13 +205,8 @@ def read_page_state(path: Path | None) -> dict[str, Entry]:
 
 def write_page_state(path: Path, entries: dict[str, Entry]) -> None:
     # marshal: the state of 123,000 pages is read and written in a tenth of JSON's time.
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_bytes(marshal.dumps((KEY_FORMAT, dict(sorted(entries.items())))))
-        temporary.replace(path)
-    except OSError as error:
-        log.warning("could not write the page state %s: %s", path.as_posix(), error)
+    data = marshal.dumps((KEY_FORMAT, dict(sorted(entries.items()))))
+    cachefiles.keep(path, data, "the page state")
 
 
 def relative_root(save_as: str) -> str:
