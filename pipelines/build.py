@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines import cachefiles
+from pipelines import cachefiles, isolated
 from pipelines.isolated import beside
 from pipelines.listing import ParallelListing, digest_of, name_of, named_listing
 from pipelines.load import input_digest, load_dataset
@@ -234,6 +234,8 @@ def load_and_validate(data_dir: Path, cache_dir: Path | None) -> Checked:
     dataset = load_dataset(data_dir, cache_dir=cache_dir, derive=file_values)
     log.info("validating %d files", len(dataset.files))
     validation = validate_dataset(dataset)
+    # Run in a child, which ends without freeing the parsed files one by one.
+    isolated.outlive(dataset)
     commons = None if validation.report.errors else validation.commons
     return Checked(commons, validation.report, dataset.package, dataset.digest)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import isolated
 from pipelines.isolated import ChildFailed, beside, can_fork, in_child
 from pipelines.package import PackageError
 
@@ -116,3 +117,37 @@ def test_a_paused_collector_stays_paused() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _Marks:
+    """Writes a file when it is freed: shows whether a child freed it before ending."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __del__(self) -> None:
+        self.path.write_text("freed", encoding="utf-8")
+
+
+class _SentAsText(_Marks):
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (str, ("sent",))
+
+
+def _make_marks(folder: Path, kept: bool) -> _Marks:
+    working = _Marks(folder / "working")
+    if kept:
+        isolated.outlive(working)
+    return _SentAsText(folder / "result")
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_child_frees_nothing_it_kept_or_sent_and_ends_at_once(tmp_path: Path, kept: bool) -> None:
+    assert in_child(_make_marks, tmp_path, kept) == "sent"
+    assert (tmp_path / "working").exists() is not kept
+    assert not (tmp_path / "result").exists()
+
+
+def test_outlive_outside_a_child_keeps_nothing(tmp_path: Path) -> None:
+    _make_marks(tmp_path, kept=True)
+    assert (tmp_path / "working").read_text(encoding="utf-8") == "freed"
