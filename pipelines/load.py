@@ -6,6 +6,7 @@ input: what cannot be read becomes a ReadIssue, kept with the Dataset.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import hashlib
@@ -247,8 +248,11 @@ def max_file_bytes(instance: TableRows) -> int:
     """The instance's max_file_bytes setting as written, or the default."""
     if instance.rows:
         value = instance.rows[0].get("max_file_bytes")
-        if value and value.isdigit():
-            return int(value)
+        if value and value.isascii() and value.isdigit():
+            # Validation reports a value out of range; past Python's int_max_str_digits,
+            # int() would raise instead.
+            with contextlib.suppress(ValueError):
+                return int(value)
     return DEFAULT_MAX_FILE_BYTES
 
 

@@ -115,3 +115,31 @@ def test_file_names_that_are_not_utf8_or_hold_line_breaks(sample: Path) -> None:
     assert exit_code == 1
     paths = sorted({path for path, _, _ in codes(report)})
     assert paths == ["sample/stories/2026/bad\\xff.yaml", "sample/stories/2026/two⏎lines.txt"]
+
+
+@pytest.mark.parametrize(
+    ("path", "written", "replacement", "code"),
+    [
+        (
+            "stories/2026/2026-01-05-aaaa01.yaml",
+            "overall: 5",
+            "overall: " + "1" * 5000,
+            "rating-not-whole-number",
+        ),
+        ("instance.yaml", "max_file_bytes: 65536", "max_file_bytes: " + "9" * 5000, "wrong-type"),
+        ("instance.yaml", "max_file_bytes: 65536", 'max_file_bytes: "\u00b2"', "wrong-type"),
+    ],
+    ids=["rating", "max-file-bytes", "superscript-digit"],
+)
+def test_numbers_python_will_not_convert_are_problems(
+    sample: Path, path: str, written: str, replacement: str, code: str
+) -> None:
+    # Past 4,300 digits int() raises (sys.get_int_max_str_digits), as it does for "²",
+    # which str.isdigit accepts.
+    file = sample / path
+    text = file.read_text(encoding="utf-8")
+    assert written in text
+    file.write_text(text.replace(written, replacement, 1), encoding="utf-8")
+    exit_code, report = validate_in_child(sample)
+    assert exit_code == 1
+    assert [(p, c) for p, _, c in codes(report)] == [(f"sample/{path}", code)]

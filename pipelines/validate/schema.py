@@ -166,7 +166,16 @@ def _parse_for(kind: str, field: Field) -> Callable[[str], Any]:
     if kind == "string":
         return lambda value: value
     if kind == "integer":
-        return lambda value: int(value) if _INTEGER.fullmatch(value) else FAIL
+
+        def parse_integer(value: str) -> Any:
+            if _INTEGER.fullmatch(value) is None:
+                return FAIL
+            try:
+                return int(value)
+            except ValueError:  # more digits than Python converts (int_max_str_digits)
+                return FAIL
+
+        return parse_integer
     if kind == "number":
         return lambda value: Decimal(value) if _NUMBER.fullmatch(value) else FAIL
     if kind == "boolean":
