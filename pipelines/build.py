@@ -133,6 +133,9 @@ def _build(
     commons, package, data_digest = checked.commons, checked.package, checked.data_digest
     try:
         with staged_output(output_dir) as staging:
+            if staging.previous is not None:
+                # The renderers find the previous pages' stat here, the apply the files.
+                staging.listed = listed
             data = staging.within("data")
             # The data package is written, and search (which needs the commons only)
             # indexes, each in a child process, while this one aggregates and charts;
@@ -176,8 +179,6 @@ def _build(
                 exported = exporting.result()
             staging.kept.update(exported.kept)
             staging.kept_trees.update(exported.kept_trees)
-            if staging.previous is not None:
-                staging.listed = listed
             log.info("putting the new and changed files in place")
     except (WebsiteError, SearchError) as error:
         raise BuildFailed(str(error)) from error

@@ -222,7 +222,7 @@ def changed_pages(before: dict[str, bytes], after: dict[str, bytes], planned: se
 
 
 def test_a_rebuild_after_one_new_story_renders_only_the_pages_it_changes(
-    synthetic: Path, tmp_path: Path, rendered: list[str]
+    synthetic: Path, tmp_path: Path, rendered: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
     shutil.copytree(synthetic, data)
@@ -231,6 +231,14 @@ def test_a_rebuild_after_one_new_story_renders_only_the_pages_it_changes(
     assert len(planned) == len(rendered)  # every page has a key: none is rendered every time
     before = tree(output)
     rendered.clear()
+    stated: list[Path] = []
+    unchanged = generator._unchanged
+
+    def spied(previous: Path, entry: generator.Entry) -> generator.Entry | None:
+        stated.append(previous)
+        return unchanged(previous, entry)
+
+    monkeypatch.setattr(generator, "_unchanged", spied)
     new_id = add_story(data, "added1")
     build_all(data, output, SETTINGS, cache_dir=cache)
     after = tree(output)
@@ -238,6 +246,9 @@ def test_a_rebuild_after_one_new_story_renders_only_the_pages_it_changes(
     assert f"stories/{new_id}/index.html" in changed
     assert sorted(rendered) == sorted(changed)
     assert len(rendered) < len(planned) // 2
+    # The output is as the last build left it: its listing, taken before the build, tells
+    # every kept page's stat, and no page is stat'ed again.
+    assert stated == []
 
     assert after == built_in_one_run(data, tmp_path)
 

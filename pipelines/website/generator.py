@@ -328,6 +328,8 @@ class CommonsGenerator(Generator):
         recorded, is kept without being rendered.
         """
         previous = self._previous()
+        staging: Staging | None = self.settings.get(STAGING_SETTING)
+        listed = staging.listed if staging is not None else None
         keys = InputKeys(shared) if shared is not None else None
         changed: list[Keyed] = []
         entries: dict[str, Entry] = {}
@@ -337,6 +339,10 @@ class CommonsGenerator(Generator):
             if key is not None and previous is not None:
                 entry = state.get(page.save_as)
                 if entry is not None and entry[0] == key:
+                    if listed is not None and _listed_as(listed.get(page.save_as), entry):
+                        entries[page.save_as] = entry
+                        kept.append(page.save_as)
+                        continue
                     unchanged = _unchanged(previous / page.save_as, entry)
                     if unchanged is not None:
                         entries[page.save_as] = unchanged
@@ -467,6 +473,16 @@ class CommonsGenerator(Generator):
         if failures:
             raise RuntimeError("rendering failed:\n" + "\n".join(failures))
         return results
+
+
+def _listed_as(line: str | None, entry: Entry) -> bool:
+    """Whether the output's listing line (pipelines.listing, taken by this build before it
+    started) shows the file with the size, inode and mtime entry recorded: then it holds
+    the bytes recorded, and need not be stat'ed again."""
+    if line is None:
+        return False
+    _, size, inode, mtime, _ = line.split("\0", 4)
+    return (int(size), int(inode), int(mtime)) == entry[1:4]
 
 
 def _unchanged(previous: Path, entry: Entry) -> Entry | None:
