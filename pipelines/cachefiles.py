@@ -19,14 +19,22 @@ log = get_logger(__name__)
 def keep(path: Path, data: bytes, what: str) -> bool:
     """Write data at path whole (making its folder); False, with a warning naming what
     and why, when it could not be written."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(data)
-        temporary.replace(path)
+        write_whole(path, data)
     except OSError as error:
         log.warning("could not write %s %s: %s", what, path.as_posix(), error.strerror or error)
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
         return False
     return True
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write data at path whole, through a temporary beside it; raises OSError, leaving no
+    temporary behind, for a caller that writes several files as one (the data snapshot)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)

@@ -39,6 +39,12 @@ def name_of(line: str) -> str:
     return line.partition("\0")[0]
 
 
+def stat_of(line: str) -> tuple[int, int, int]:
+    """The size, inode and mtime a line records: what still_holds compares."""
+    _, size, inode, mtime, _ = line.split("\0", 4)
+    return int(size), int(inode), int(mtime)
+
+
 def digest_of(lines: Iterable[str]) -> str:
     """The digest listing() gives for a folder whose files have these lines."""
     return hashlib.sha256("".join(sorted(lines)).encode("utf-8", "surrogateescape")).hexdigest()

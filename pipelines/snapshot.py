@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines import recordfile, yamlfile
+from pipelines import cachefiles, recordfile, yamlfile
 from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
 from pipelines.recordfile import Packed
@@ -173,16 +173,6 @@ def _read_bucket(path: Path, digest: bytes) -> dict[str, ParseEntry]:
     if not isinstance(bucket, dict):
         raise SnapshotUnusable("a bucket of parses is damaged")
     return bucket
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
 
 
 UNUSABLE = (OSError, EOFError, ValueError, TypeError, SnapshotUnusable)
@@ -348,13 +338,15 @@ class Snapshot:
                     continue
                 data = marshal.dumps({n: self.new_parses[n] for n in sorted(names[number])})
                 digest = hashlib.sha256(data).digest()
-                _write_atomically(_bucket_path(self.path, digest), data)
+                cachefiles.write_whole(_bucket_path(self.path, digest), data)
                 buckets.append((number, digest))
             index = marshal.dumps(dict(sorted(self.new_index.items())))
             trailer = marshal.dumps(
                 (SNAPSHOT_FORMAT, self.fingerprint, hashlib.sha256(index).digest(), buckets)
             )
-            _write_atomically(self.path, MAGIC + index + trailer + len(trailer).to_bytes(8, "big"))
+            cachefiles.write_whole(
+                self.path, MAGIC + index + trailer + len(trailer).to_bytes(8, "big")
+            )
         except OSError as error:
             log.warning("could not write the data snapshot %s: %s", self.path.as_posix(), error)
             return

@@ -32,3 +32,12 @@ def test_a_file_that_cannot_be_written_is_a_warning_and_leaves_nothing(
     (folder / "inside").mkdir(parents=True)
     assert not keep(folder, b"data", "the build stamp")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked", "folder"]
+
+
+def test_writing_whole_raises_for_its_caller_and_leaves_no_temporary(tmp_path: Path) -> None:
+    from pipelines.cachefiles import write_whole
+
+    with pytest.raises(OSError):
+        write_whole(tmp_path / "missing" / "bucket", b"data")
+    write_whole(tmp_path / "bucket", b"data")
+    assert [p.name for p in tmp_path.iterdir()] == ["bucket"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import staging as staging_module
-from pipelines.listing import ParallelListing, digest_of, listing, name_of
+from pipelines.listing import ParallelListing, digest_of, line_of, listing, name_of, stat_of
 from pipelines.staging import Staging, applying_marker, half_applied, staged_output
 
 
@@ -150,3 +150,12 @@ def test_only_a_whole_staging_over_an_output_is_applied(tmp_path: Path) -> None:
         Staging(tmp_path / "new", tmp_path / "site", update=False).apply()
     with pytest.raises(ValueError, match="only a whole staging"):
         Staging(tmp_path / "new", tmp_path / "site", update=True).within("data").apply()
+
+
+def test_a_listing_line_tells_its_files_name_and_stat(tmp_path: Path) -> None:
+    (tmp_path / "a b").mkdir()
+    (tmp_path / "a b" / "page.html").write_bytes(b"<p>")
+    line = line_of(tmp_path, "a b/page.html")
+    info = (tmp_path / "a b" / "page.html").stat()
+    assert name_of(line) == "a b/page.html"
+    assert stat_of(line) == (info.st_size, info.st_ino, info.st_mtime_ns)

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from pelican.generators import Generator
 
 from pipelines import cachefiles
-from pipelines.listing import still_holds
+from pipelines.listing import stat_of, still_holds
 from pipelines.load import paused_gc
 from pipelines.logs import get_logger
 from pipelines.staging import Staging
@@ -479,10 +479,7 @@ def _listed_as(line: str | None, entry: Entry) -> bool:
     """Whether the output's listing line (pipelines.listing, taken by this build before it
     started) shows the file with the size, inode and mtime entry recorded: then it holds
     the bytes recorded, and need not be stat'ed again."""
-    if line is None:
-        return False
-    _, size, inode, mtime, _ = line.split("\0", 4)
-    return (int(size), int(inode), int(mtime)) == entry[1:4]
+    return line is not None and stat_of(line) == entry[1:4]
 
 
 def _unchanged(previous: Path, entry: Entry) -> Entry | None:
