@@ -82,3 +82,12 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
     with FakeGitHub() as server:
         yield server
+
+
+def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
+    """Two folders' files (tests.trees.Tree) compared: which files differ, and how."""
+    from tests.trees import Tree, explain
+
+    if op == "==" and isinstance(left, Tree) and isinstance(right, Tree):
+        return explain(left, right)
+    return None

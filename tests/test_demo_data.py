@@ -14,15 +14,7 @@ from pipelines.demo_data import write_demo_data
 from pipelines.load import load_dataset
 from pipelines.validate import validate_dataset
 from tests.conftest import DATA
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    """Every file under root, by relative path, with its bytes."""
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
+from tests.trees import tree
 
 
 @pytest.fixture(scope="module")

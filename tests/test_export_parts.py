@@ -15,13 +15,13 @@ from pipelines.export.release import read_release
 from pipelines.export.tables import PublishedTable
 from tests.conftest import make_instance
 from tests.test_export import STORY, commons_of
-from tests.test_export_reuse import files_of
+from tests.trees import tree, write_later
 
 ALWAYS = {"datapackage.json", "CITATION.cff", "manifest.json", "SHA256SUMS"}
 
 
 def inodes(folder: Path) -> dict[str, int]:
-    return {name: os.stat(folder / name).st_ino for name in files_of(folder)}
+    return {name: os.stat(folder / name).st_ino for name in tree(folder)}
 
 
 def edit_story(data: Path) -> None:
@@ -37,7 +37,7 @@ def test_a_changed_story_rewrites_only_the_files_it_changes(tmp_path: Path) -> N
     commons = commons_of(data)
     export_package(commons, data, out, out, cache_dir=cache)
     export_package(commons, data, tmp_path / "clean")
-    assert files_of(out) == files_of(tmp_path / "clean")
+    assert tree(out) == tree(tmp_path / "clean")
     after = inodes(out)
     rewritten = {name for name in after if after[name] != before.get(name)}
     zip_name = f"{read_release(out).name}.zip"
@@ -61,10 +61,10 @@ def test_a_file_changed_in_the_previous_folder_is_written_again(tmp_path: Path) 
     # Same size, new bytes: the listing no longer matches, so neither file is trusted.
     for name in ("providers/hill-ward.csv", "ratings.csv"):
         text = (out / name).read_bytes()
-        (out / name).write_bytes(text[:-2] + b"X\n")
+        write_later(out / name, text[:-2] + b"X\n")
     export_package(commons, data, out, out, cache_dir=cache)
     export_package(commons, data, tmp_path / "clean")
-    assert files_of(out) == files_of(tmp_path / "clean")
+    assert tree(out) == tree(tmp_path / "clean")
 
 
 def test_the_zip_copies_the_pieces_of_unchanged_chunks(
@@ -88,7 +88,7 @@ def test_the_zip_copies_the_pieces_of_unchanged_chunks(
     again = len(deflated)
     deflated.clear()
     export_package(commons, data, tmp_path / "clean")
-    assert files_of(out) == files_of(tmp_path / "clean")
+    assert tree(out) == tree(tmp_path / "clean")
     assert 0 < again < len(deflated) / 2
 
 
@@ -104,7 +104,7 @@ def test_a_previous_zip_that_changed_is_not_copied_from(
     commons = commons_of(data)
     export_package(commons, data, out, out, cache_dir=cache)
     export_package(commons, data, tmp_path / "clean")
-    assert files_of(out) == files_of(tmp_path / "clean")
+    assert tree(out) == tree(tmp_path / "clean")
 
 
 def published(rows: list[tuple[str, str]]) -> PublishedTable:

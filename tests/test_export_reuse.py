@@ -14,21 +14,12 @@ from pipelines.export.release import read_release
 from pipelines.load import load_dataset
 from tests.conftest import make_instance
 from tests.test_export import STORY, commons_of
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+from tests.trees import tree
 
 
 def linked(first: Path, second: Path) -> list[bool]:
     """For each file of first, whether second holds the very same file (a hard link)."""
-    return [
-        os.stat(first / name).st_ino == os.stat(second / name).st_ino for name in files_of(first)
-    ]
+    return [os.stat(first / name).st_ino == os.stat(second / name).st_ino for name in tree(first)]
 
 
 @pytest.mark.parametrize("with_digest", [True, False])
@@ -42,12 +33,12 @@ def test_an_unchanged_package_is_linked_and_byte_identical(
     release = export_package(commons, data, first, None, digest, cache)
     again = export_package(commons, data, tmp_path / "again", first, digest, cache)
     assert again == release
-    assert files_of(tmp_path / "again") == files_of(first)
+    assert tree(tmp_path / "again") == tree(first)
     assert set(linked(first, tmp_path / "again")) == {True}
     # A file added beside the package (as the site adds its data page) is not the package's.
     (first / "index.html").write_text("<h1>Data</h1>")
     export_package(commons, data, tmp_path / "beside", first, digest, cache)
-    assert files_of(tmp_path / "beside") == files_of(tmp_path / "again")
+    assert tree(tmp_path / "beside") == tree(tmp_path / "again")
     assert set(linked(tmp_path / "again", tmp_path / "beside")) == {True}
     # Without the cache there is no record of what the previous export was.
     export_package(commons, data, tmp_path / "uncached", first, digest)
@@ -63,8 +54,8 @@ def test_changed_data_is_exported_again_as_a_full_export_would(tmp_path: Path) -
     commons = commons_of(data)
     export_package(commons, data, tmp_path / "again", first, cache_dir=cache)
     export_package(commons, data, tmp_path / "full")
-    assert files_of(tmp_path / "again") == files_of(tmp_path / "full")
-    assert b"the porter was kind" in files_of(tmp_path / "again")["stories.csv"]
+    assert tree(tmp_path / "again") == tree(tmp_path / "full")
+    assert b"the porter was kind" in tree(tmp_path / "again")["stories.csv"]
     assert set(linked(tmp_path / "full", tmp_path / "again")) == {False}
 
 
@@ -74,7 +65,7 @@ def test_a_previous_package_that_was_changed_is_not_reused(tmp_path: Path, damag
     commons = commons_of(data)
     first, cache = tmp_path / "first", tmp_path / "cache"
     export_package(commons, data, first, cache_dir=cache)
-    full = files_of(first)
+    full = tree(first)
     damaged = {"grow": "ratings.csv", "remove": "json/ratings.json"}.get(damage)
     if damage == "grow":
         with (first / "ratings.csv").open("a") as stream:
@@ -85,7 +76,7 @@ def test_a_previous_package_that_was_changed_is_not_reused(tmp_path: Path, damag
         (stamp,) = cache.glob("export-*.json")
         stamp.write_text("{not json")
     export_package(commons, data, tmp_path / "again", first, cache_dir=cache)
-    assert files_of(tmp_path / "again") == full
+    assert tree(tmp_path / "again") == full
     # A damaged file is written again; the files still as listed are linked, unless the
     # listing itself is lost.
     for name in full:
@@ -116,10 +107,10 @@ def test_a_rebuild_links_the_unchanged_package_from_the_last_build(tmp_path: Pat
 
     data, output, cache = make_instance(tmp_path / "data"), tmp_path / "output", tmp_path / "cache"
     build_all(data, output, SETTINGS, cache_dir=cache)
-    before = files_of(output / "data")
+    before = tree(output / "data")
     inode = os.stat(output / "data/stories.csv").st_ino
     for stamp in cache.glob("build-*.json"):  # so the build runs again, with the same data
         stamp.unlink()
     build_all(data, output, SETTINGS, cache_dir=cache)
-    assert files_of(output / "data") == before
+    assert tree(output / "data") == before
     assert os.stat(output / "data/stories.csv").st_ino == inode

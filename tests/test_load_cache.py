@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from pipelines.load import Dataset, input_digest, load_dataset
 from pipelines.validate import file_values, validate_dataset
 from tests.conftest import INVALID
 from tests.invalid_fixtures import apply_fixture, read_fixture
+from tests.trees import write_later
 
 BROKEN = "id: 2026-03-02-brokn1\ntitle: [unclosed\n"
 UNKNOWN_FIELD = "id: 2026-03-02-unkno1\nprovider: x\nmood: sunny\n"
@@ -83,8 +83,7 @@ def load(data: Path, cache: Path | None = None) -> Dataset:
 def edit(path: Path, text: str) -> None:
     """Write text into path (of the same size), keeping its mtime: only ctime moves."""
     before = path.stat()
-    time.sleep(0.02)  # past the clock tick ctime was set in
-    path.write_text(text, encoding="utf-8")
+    write_later(path, text.encode("utf-8"))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     after = path.stat()
     assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)

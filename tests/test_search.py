@@ -31,6 +31,7 @@ from pipelines.search import (
 from pipelines.staging import Staging
 from pipelines.validate import validate_dataset
 from tests.conftest import SETTINGS, make_instance
+from tests.trees import tree
 
 PUBLISHED_STORIES = [
     "2026-01-05-aaaa01",
@@ -73,12 +74,6 @@ def sample_commons(tmp_path_factory: pytest.TempPathFactory) -> Commons:
 @pytest.fixture(scope="module")
 def sample_records(sample_commons: Commons) -> list[SearchRecord]:
     return search_records(sample_commons)
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
 
 
 def records(count: int) -> list[SearchRecord]:

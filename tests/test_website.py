@@ -141,7 +141,7 @@ def test_the_data_page_waits_for_a_package_exported_meanwhile(sample: Path, tmp_
     from pipelines.export import export_package
     from pipelines.website import build_website
     from tests.conftest import SETTINGS
-    from tests.test_incremental import tree
+    from tests.trees import tree
 
     dataset = load_dataset(sample)
     commons = validate_dataset(dataset).commons
