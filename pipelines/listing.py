@@ -16,6 +16,8 @@ from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
 
+from pipelines.cores import usable_cores
+
 Lines = tuple[list[str], int]  # a line per file, and the newest ctime among them
 
 
@@ -143,7 +145,7 @@ class ParallelListing:
         self._parts_listed: list[Lines] | None = None
 
     def __enter__(self) -> ParallelListing:
-        cores = os.cpu_count() or 1
+        cores = usable_cores()
         if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
             return self
         try:

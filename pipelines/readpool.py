@@ -13,10 +13,10 @@ import functools
 import hashlib
 import marshal
 import multiprocessing
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from pipelines.cores import usable_cores
 from pipelines.logs import get_logger
 from pipelines.package import Table
 from pipelines.recordfile import (
@@ -52,7 +52,7 @@ def map_chunks(job: Job[T], items: Sequence[T], chunk_size: int, minimum: int) -
     plain (marshal-able) value per item. On every core when there are at least minimum items
     and the platform can fork; otherwise in this process."""
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if len(items) < minimum or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for chunk in chunks:
             yield from job(chunk)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pipelines import cachefiles, isolated
+from pipelines.cores import usable_cores
 from pipelines.logs import get_logger
 from pipelines.records import Commons, Story
 from pipelines.staging import Staging
@@ -540,7 +541,7 @@ def build_search_index(
                 todo.append(index)
         # One Pagefind process a core; one thread writes the files of each index as it comes,
         # so that a core never waits on the disk between one shard and the next.
-        workers = max(1, min(os.cpu_count() or 1, len(todo)))
+        workers = max(1, min(usable_cores(), len(todo)))
         word_files: list[tuple[str, bytes]] = []
 
         def index_then_write(index: Shard) -> Future[None]:

@@ -23,6 +23,7 @@ LEAVES = {
     "pipelines.yamlfile",
     "pipelines.staging",
     "pipelines.listing",
+    "pipelines.cores",
     "pipelines.versions",
     "pipelines.logs",
 }

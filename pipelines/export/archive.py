@@ -19,6 +19,8 @@ from pathlib import Path
 
 from isal import isal_zlib
 
+from pipelines.cores import usable_cores
+
 ZIP_LEVEL = 1  # ISA-L's levels run 0 to 3; 1 packs like zlib's 1 at four times the speed
 ZIP_CHUNK = 1 << 22
 ZIP_LIMIT = 0xFFFFFFFF  # past this, sizes and offsets need Zip64: left to the zipfile module
@@ -87,7 +89,7 @@ def _pieces(
             last = not following
             pending.append((chunk, pool.submit(_piece, chunk, last, (name, index), previous)))
             index += 1
-            if len(pending) > 2 * (os.cpu_count() or 1):
+            if len(pending) > 2 * usable_cores():
                 yield pending.popleft()
             if last:
                 break

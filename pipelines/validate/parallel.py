@@ -8,9 +8,10 @@ chunks; results come back in order, so the report is the same as a single proces
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
+
+from pipelines.cores import usable_cores
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -27,7 +28,7 @@ def _apply(job: tuple[Callable[[T], R], Sequence[T]]) -> list[R]:
 
 def map_in_order(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """[function(item) for item in items], on every core when there are many items."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if (
         len(items) < PARALLEL_MIN
         or cores < 2

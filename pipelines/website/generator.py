@@ -31,6 +31,7 @@ from markupsafe import Markup
 from pelican.generators import Generator
 
 from pipelines import cachefiles
+from pipelines.cores import usable_cores
 from pipelines.listing import stat_of, still_holds
 from pipelines.load import paused_gc
 from pipelines.logs import get_logger
@@ -379,7 +380,7 @@ class CommonsGenerator(Generator):
         """Put pages in place, rendering only those whose inputs changed (sort_out), on
         every core when there are many."""
         changed, unchanged = self.sort_out(pages, shared, state)
-        workers = min(os.cpu_count() or 1, max(1, len(changed) // PARALLEL_MIN_PAGES))
+        workers = min(usable_cores(), max(1, len(changed) // PARALLEL_MIN_PAGES))
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             return [unchanged, *self._render_in_processes(workers, changed, base)]
         return [unchanged, self.render_keyed(changed, base)]
