@@ -81,6 +81,7 @@ def _pieces(
 ) -> Iterator[tuple[bytes, Future[bytes]]]:
     """Each chunk of the file and its compressed piece, compressed a few chunks ahead in threads."""
     pending: deque[tuple[bytes, Future[bytes]]] = deque()
+    ahead = 2 * usable_cores()
     with path.open("rb") as source:
         chunk = source.read(ZIP_CHUNK)
         index = 0
@@ -89,7 +90,7 @@ def _pieces(
             last = not following
             pending.append((chunk, pool.submit(_piece, chunk, last, (name, index), previous)))
             index += 1
-            if len(pending) > 2 * usable_cores():
+            if len(pending) > ahead:
                 yield pending.popleft()
             if last:
                 break
