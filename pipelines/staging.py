@@ -65,8 +65,9 @@ class Staging:
         self.kept: set[str] = set()  # files, by name from the output's root
         self.kept_trees: set[str] = set()  # folders kept with everything in them
         # previous's files and their listing lines (pipelines.listing), when the build
-        # knows previous holds exactly these: apply() then deletes without walking it, and
-        # leaves here the lines of the output it made.
+        # knows previous holds exactly these: the renderers find a kept page's stat here
+        # without stat'ing it, apply() deletes without walking previous, and leaves here
+        # the lines of the output it made.
         self.listed: dict[str, str] | None = None
         self._prefix = ""
 
