@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -400,9 +401,8 @@ def test_an_error_from_pagefinds_service_fails_with_its_message(
     sample_records: list[SearchRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A stand-in that answers --version, then refuses the first request it is sent.
-    program = tmp_path / "pagefind"
-    program.write_text(
-        f"#!{sys.executable}\n"
+    program = python_program(
+        tmp_path / "pagefind",
         "import base64, json, sys\n"
         "if sys.argv[1] == '--version':\n"
         "    print('pagefind 0.0.0')\n"
@@ -413,9 +413,8 @@ def test_an_error_from_pagefinds_service_fails_with_its_message(
         "answer = {'message_id': 1, 'payload': {'type': 'Error', 'message': 'no room'}}\n"
         "sys.stdout.buffer.write(base64.b64encode(json.dumps(answer).encode()) + b',')\n"
         "sys.stdout.flush()\n"
-        "sys.stdin.buffer.read()\n"
+        "sys.stdin.buffer.read()\n",
     )
-    program.chmod(0o755)
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(program))
     with pytest.raises(SearchError) as raised:
         build_search_index(tmp_path / "site", sample_records, "en-GB")
@@ -425,13 +424,12 @@ def test_an_error_from_pagefinds_service_fails_with_its_message(
 
 def standin_pagefind(folder: Path, files: dict[str, str]) -> Path:
     """A stand-in Pagefind service that indexes anything and answers GetFiles with files."""
-    program = folder / "pagefind"
     listed = [
         {"path": path, "content": base64.b64encode(text.encode()).decode()}
         for path, text in files.items()
     ]
-    program.write_text(
-        f"#!{sys.executable}\n"
+    return python_program(
+        folder / "pagefind",
         "import base64, json, sys\n"
         "if sys.argv[1] == '--version':\n"
         "    print('pagefind 0.0.0')\n"
@@ -450,10 +448,18 @@ def standin_pagefind(folder: Path, files: dict[str, str]) -> Path:
         "    payload = payload or {'type': 'IndexedFile'}\n"
         "    answer = {'message_id': request['message_id'], 'payload': payload}\n"
         "    sys.stdout.buffer.write(base64.b64encode(json.dumps(answer).encode()) + b',')\n"
-        "    sys.stdout.flush()\n"
+        "    sys.stdout.flush()\n",
     )
-    program.chmod(0o755)
-    return program
+
+
+def python_program(path: Path, source: str) -> Path:
+    """An executable at path that runs source with this Python: through sh, since a
+    #! line cannot name an interpreter whose path holds a space."""
+    path.write_text(
+        f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -c {shlex.quote(source)} "$@"\n'
+    )
+    path.chmod(0o755)
+    return path
 
 
 @pytest.mark.parametrize(
