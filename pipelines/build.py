@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines import cachefiles, isolated
 from pipelines.isolated import beside
-from pipelines.listing import ParallelListing, digest_of, name_of, named_listing
+from pipelines.listing import ParallelListing, digest_of, name_of, named_listing, names_digest
 from pipelines.load import input_digest, load_dataset
 from pipelines.logs import get_logger
 from pipelines.package import SourcePackage
@@ -68,7 +68,22 @@ def build_all(
     does nothing. Either way unchanged files are kept as the previous output holds them.
     """
     stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
-    inputs, listed = None, None
+    inputs: InputListing | None = None
+    listed: dict[str, str] | None = None
+    if stamp is not None and stamp.names_changed(names_digest(data_dir, DATA_SKIPPED)):
+        # A data file was added, removed or renamed, so the build runs: the output is listed
+        # in this process while another loads the data, rather than before that starts.
+        inputs = InputListing.of(data_dir)
+        output_listing = ParallelListing(output_dir)  # never entered: listed here, on one core
+        return _build(
+            data_dir,
+            output_dir,
+            settings,
+            cache_dir,
+            stamp,
+            inputs,
+            lambda: stamp.output_if_unchanged(output_listing),
+        )
     if stamp is not None:
         # The output (every page's stat) is listed by worker processes while the data is
         # listed here. Unless nothing changed, the build keeps the listing when the output
@@ -77,7 +92,7 @@ def build_all(
             inputs = InputListing.of(data_dir)
             trusted = stamp.data_digest_if_unchanged(inputs)
             previous = None
-            if trusted is not None or not stamp.data_files_changed(inputs):
+            if trusted is not None or not stamp.names_changed(inputs.names):
                 data_digest = trusted or input_digest(data_dir, cache_dir)
                 key = stamp_key(data_digest, settings)
                 previous = stamp.result_if_unchanged(key, output_listing)
@@ -91,7 +106,7 @@ def build_all(
                 stamp.remember_inputs(inputs)
             log.info("nothing changed since the last build into %s", output_dir.as_posix())
             return previous
-    return _build(data_dir, output_dir, settings, cache_dir, stamp, inputs, listed)
+    return _build(data_dir, output_dir, settings, cache_dir, stamp, inputs, lambda: listed)
 
 
 # Imported while the data loads (about a second: pandas, Altair, Pelican, pyarrow), and
@@ -114,20 +129,22 @@ def _build(
     cache_dir: Path | None,
     stamp: BuildStamp | None,
     inputs: InputListing | None,
-    listed: dict[str, str] | None,
+    list_output: Callable[[], dict[str, str] | None],
 ) -> BuildResult:
-    """The build itself; listed is the output's listing when it is as the last build left it."""
-    # Imported only for a build that runs: pandas and Altair take seconds to import.
+    """The build itself; list_output gives the output's listing when it is as the last build
+    left it (else None), asked for while the data loads."""
+    # In a child process: its memory, most of a build's, goes back to the system after it.
+    with beside(load_and_validate, data_dir, cache_dir) as loading:
+        # Meanwhile, on another core, this process imports what the later stages run (only
+        # for a build that runs, and not before the child starts: about a second).
+        for module in LATER_STAGES:
+            importlib.import_module(module)
+        listed = list_output()
+        checked = loading.result()
     from pipelines.aggregate import aggregate_dataset
     from pipelines.charts import build_charts
     from pipelines.search import SearchError, SearchIndexing
 
-    # In a child process: its memory, most of a build's, goes back to the system after it.
-    with beside(load_and_validate, data_dir, cache_dir) as loading:
-        # Meanwhile, on another core, this process imports what the later stages run.
-        for module in LATER_STAGES:
-            importlib.import_module(module)
-        checked = loading.result()
     if checked.commons is None:
         raise BuildFailed(f"{len(checked.report.errors)} errors in the data", checked.report)
     commons, package, data_digest = checked.commons, checked.package, checked.data_digest
@@ -273,6 +290,8 @@ def stamp_key(data_digest: str, settings: Path) -> str:
 # A file changed again within this long of being listed could keep the same mtime and ctime
 # (file systems keep time in ticks), so a listing holding such a file is not trusted.
 SETTLED_NS = 2_000_000_000
+# Not data: git's own folder, in a checkout of the data alone.
+DATA_SKIPPED = frozenset({".git"})
 
 
 @dataclass(frozen=True)
@@ -286,7 +305,7 @@ class InputListing:
     @classmethod
     def of(cls, data_dir: Path) -> InputListing:
         listed_at = time.time_ns()
-        files, names, newest = named_listing(data_dir, frozenset({".git"}))
+        files, names, newest = named_listing(data_dir, DATA_SKIPPED)
         # ctime, which nothing but the kernel sets, moves on every write and every rename.
         return cls(files, names, newest < listed_at - SETTLED_NS)
 
@@ -318,11 +337,12 @@ class BuildStamp:
             log.debug("not using the build stamp %s: %s", self.path.as_posix(), error)
             return None
 
-    def data_files_changed(self, inputs: InputListing) -> bool:
-        """Whether a data file was added, removed or renamed since the last build listed them:
-        then the data changed, and need not be hashed to tell."""
+    def names_changed(self, names: str) -> bool:
+        """Whether a data file was added, removed or renamed since the last build listed them
+        (names is the digest of their names now): then the data changed, and need not be
+        hashed to tell."""
         stored = self.stored
-        return stored is not None and stored.get("names") not in (None, inputs.names)
+        return stored is not None and stored.get("names") not in (None, names)
 
     def result_if_unchanged(self, key: str, output: ParallelListing) -> BuildResult | None:
         """The last build's result when its inputs equal key and its output is untouched."""

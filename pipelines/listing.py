@@ -121,9 +121,28 @@ def named_listing(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, 
     """listing(root, skip)'s digest, a digest of the files' names alone (which changes when
     a file is added, removed or renamed, and only then) and the newest ctime."""
     lines, newest = _files_under(str(root), len(str(root)) + 1, skip)
-    names = sorted(name_of(line) for line in lines)
-    names_digest = hashlib.sha256("\n".join(names).encode("utf-8", "surrogateescape"))
-    return digest_of(lines), names_digest.hexdigest(), newest
+    return digest_of(lines), _names_digest(name_of(line) for line in lines), newest
+
+
+def names_digest(root: Path, skip: frozenset[str] = frozenset()) -> str:
+    """named_listing(root, skip)'s digest of the files' names, without a stat of each file:
+    a tenth of the time, to tell at once that a file was added, removed or renamed."""
+    cut = len(str(root)) + 1
+    names = []
+    pending = [str(root)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=False):
+                    names.append(entry.path[cut:])
+                elif entry.name not in skip:
+                    pending.append(entry.path)
+    return _names_digest(names)
+
+
+def _names_digest(names: Iterable[str]) -> str:
+    joined = "\n".join(sorted(names))
+    return hashlib.sha256(joined.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class ParallelListing:
