@@ -8,6 +8,7 @@ import hashlib
 import importlib.util
 import io
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,12 @@ class _Collect(logging.Handler):
 
 def _hand_written_pages(content: Path) -> list[Path]:
     return sorted((content / "pages").glob("*.md")) if (content / "pages").is_dir() else []
+
+
+def _count_pages(folder: Path) -> int:
+    """The HTML files under folder. os.walk, not Path.rglob: at 100,000 stories, 122,000
+    folders with a page each, rglob took about 6 s and os.walk 2.5."""
+    return sum(1 for _, _, files in os.walk(folder) for name in files if name.endswith(".html"))
 
 
 def page_state_path(cache_dir: Path, output_dir: Path) -> Path:
@@ -145,6 +152,6 @@ def build_website(
             + ", ".join(p.as_posix() for p in missing)
             + " (check their metadata and that the markdown package is installed)"
         )
-    written = sum(1 for _ in output_dir.rglob("*.html"))
+    written = _count_pages(output_dir)
     kept = sum(1 for name in staging.kept if name.endswith(".html")) if staging else 0
     return WebsiteResult(pages=written + kept)
