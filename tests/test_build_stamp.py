@@ -88,6 +88,53 @@ def test_the_listing_on_every_core_is_the_listing_on_one(
         assert touched.listed() != parallel.listed()
 
 
+def test_the_names_digest_is_the_named_listings(built: tuple[Path, Path, Path]) -> None:
+    data, _, _ = built
+    skip = frozenset({"stories"})
+    assert listing.names_digest(data) == listing.named_listing(data)[1]
+    assert listing.names_digest(data, skip) == listing.named_listing(data, skip)[1]
+    assert listing.names_digest(data, skip) != listing.names_digest(data)
+
+
+def test_a_rebuild_after_a_file_is_added_lists_the_output_while_the_data_loads(
+    built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(built[0], data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    before = stats(output)
+    add_story(data, "added2")
+    loads_started: list[str] = []
+    started = build.load_and_validate
+
+    def load(data_dir: Path, cache_dir: Path | None) -> build.Checked:
+        loads_started.append("load")
+        return started(data_dir, cache_dir)
+
+    def enter(self: ParallelListing) -> ParallelListing:
+        raise AssertionError("the output was listed on every core before the data loaded")
+
+    listed = listing.ParallelListing.lines
+
+    def lines(self: ParallelListing) -> list[str]:
+        # Loaded in this process (below), so the load has begun by the time it is asked.
+        assert loads_started == ["load"]
+        return listed(self)
+
+    monkeypatch.setattr(isolated, "can_fork", lambda: False)
+    monkeypatch.setattr(build, "load_and_validate", load)
+    monkeypatch.setattr(ParallelListing, "__enter__", enter)
+    monkeypatch.setattr(ParallelListing, "lines", lines)
+
+    build_all(data, output, SETTINGS, cache_dir=cache)
+
+    # The listing was used: the pages the new story did not reach kept their files.
+    after = stats(output)
+    pages = [p for p in before if p.startswith("stories/") and p in after]
+    assert len(pages) > 20
+    assert {p: after[p] for p in pages} == {p: before[p] for p in pages}
+
+
 @pytest.fixture
 def digested(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The data folders the build hashes (input_digest) to tell whether anything changed."""
