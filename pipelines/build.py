@@ -109,6 +109,10 @@ def build_all(
     return _build(data_dir, output_dir, settings, cache_dir, stamp, inputs, lambda: listed)
 
 
+# How much lower the export's and search's priority is than the build's own in a rebuild
+# (os.nice): at 5, beside this process at 0, they share what it leaves of the cores.
+BESIDE_NICENESS = 5
+
 # Imported while the data loads (about a second: pandas, Altair, Pelican, pyarrow), and
 # before the export and search processes are forked, which then need not import them.
 LATER_STAGES = (
@@ -157,10 +161,18 @@ def _build(
             # The data package is written, and search (which needs the commons only)
             # indexes, each in a child process, while this one aggregates and charts;
             # a rebuild renders the pages meanwhile too.
+            # In a rebuild, which renders few pages, this process is the longest path: the
+            # two children yield a core to it. A first build renders every page on every
+            # core meanwhile, and search would wait until they end.
+            niceness = 0 if staging.previous is None else BESIDE_NICENESS
             log.info("exporting the data package, beside the next stages")
-            with beside(export_into, commons, data_dir, data, data_digest, cache_dir) as exporting:
+            with beside(
+                export_into, commons, data_dir, data, data_digest, cache_dir, niceness=niceness
+            ) as exporting:
                 log.info("indexing the site for search, beside the next stages")
-                search = SearchIndexing(commons, output_dir.parent, staging.previous, cache_dir)
+                search = SearchIndexing(
+                    commons, output_dir.parent, staging.previous, cache_dir, niceness
+                )
                 try:
                     log.info("aggregating")
                     aggregates = aggregate_dataset(commons)

@@ -61,7 +61,9 @@ class Running(Generic[T]):
     result() waits for it; leaving the with block without asking stops the child.
     """
 
-    def __init__(self, function: Callable[..., T], args: tuple[Any, ...]) -> None:
+    def __init__(
+        self, function: Callable[..., T], args: tuple[Any, ...], niceness: int = 0
+    ) -> None:
         self.name = function.__name__
         self._outcome: tuple[str, Any] | None = None
         self._child: Any = None
@@ -73,7 +75,7 @@ class Running(Generic[T]):
         self._receive, send = context.Pipe(duplex=False)
         # Not a daemon: the child may start processes of its own (the parallel file readers).
         self._child = context.Process(
-            target=_run, args=(send, function, args), name=f"in-child-{self.name}"
+            target=_run, args=(send, function, args, niceness), name=f"in-child-{self.name}"
         )
         self._child.start()
         send.close()
@@ -130,9 +132,13 @@ def outlive(*objects: object) -> None:
         _outliving.extend(objects)
 
 
-def beside(function: Callable[..., T], *args: Any) -> Running[T]:
-    """Start function(*args) in a forked child (in this process where it cannot fork)."""
-    return Running(function, args)
+def beside(function: Callable[..., T], *args: Any, niceness: int = 0) -> Running[T]:
+    """Start function(*args) in a forked child (in this process where it cannot fork).
+
+    With niceness, the child runs at that much lower a priority (os.nice), as do the
+    processes it starts: work that must be done by the end but not before this process's.
+    """
+    return Running(function, args, niceness)
 
 
 def _outcome_of(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
@@ -148,9 +154,13 @@ def _outcome_of(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[st
         return ("raised", error)
 
 
-def _run(send: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _run(
+    send: Connection, function: Callable[..., Any], args: tuple[Any, ...], niceness: int
+) -> None:
     global _in_child
     _in_child = True
+    if niceness:
+        os.nice(niceness)
     try:
         outcome = _outcome_of(function, args)
         with _collector_paused(freeze=False):

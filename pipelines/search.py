@@ -604,11 +604,14 @@ class SearchIndexing:
         beside: Path,
         previous: Path | None = None,
         cache_dir: Path | None = None,
+        niceness: int = 0,
     ) -> None:
         beside.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=".search.", dir=beside))
         words_cache = None if cache_dir is None else cache_dir / WORDS_CACHE
-        self._running = isolated.beside(_index, commons, self.folder, previous, words_cache)
+        self._running = isolated.beside(
+            _index, commons, self.folder, previous, words_cache, niceness=niceness
+        )
 
     def finish(self, site: Staging) -> SearchResult:
         """Wait for the index, move it into site's pagefind/ and keep the indexes unchanged

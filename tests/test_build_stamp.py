@@ -7,6 +7,7 @@ import logging
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -232,3 +233,27 @@ def test_a_rebuild_after_an_edit_hashes_the_data_to_tell_whether_it_changed(
     assert not [m for m in caplog.messages if m.startswith("nothing changed")]
     pages = [p for p in stats(output) if p.startswith("stories/")]
     assert {p: stats(output)[p] for p in pages} == {p: before[p] for p in pages}
+
+
+def test_the_export_and_search_yield_to_the_build_in_a_rebuild_only(
+    built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(built[0], data)
+    started: list[tuple[str, int]] = []
+    start = isolated.Running.__init__
+
+    def recording(self: isolated.Running[object], function: Any, args: Any, niceness: int = 0) -> None:
+        started.append((function.__name__, niceness))
+        start(self, function, args, niceness)
+
+    monkeypatch.setattr(isolated.Running, "__init__", recording)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    first = list(started)
+    started.clear()
+    add_story(data, "added3")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+
+    nice = build.BESIDE_NICENESS
+    assert first == [("load_and_validate", 0), ("export_into", 0), ("_index", 0)]
+    assert started == [("load_and_validate", 0), ("export_into", nice), ("_index", nice)]

@@ -151,3 +151,14 @@ def test_a_child_frees_nothing_it_kept_or_sent_and_ends_at_once(tmp_path: Path, 
 def test_outlive_outside_a_child_keeps_nothing(tmp_path: Path) -> None:
     _make_marks(tmp_path, kept=True)
     assert (tmp_path / "working").read_text(encoding="utf-8") == "freed"
+
+
+def _niceness() -> int:
+    return os.nice(0)
+
+
+def test_a_child_started_with_niceness_runs_at_a_lower_priority() -> None:
+    here = os.nice(0)
+    with beside(_niceness, niceness=3) as lower, beside(_niceness) as same:
+        assert (lower.result(), same.result()) == (here + 3, here)
+    assert os.nice(0) == here
