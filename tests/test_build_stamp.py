@@ -257,3 +257,35 @@ def test_the_export_and_search_yield_to_the_build_in_a_rebuild_only(
     nice = build.BESIDE_NICENESS
     assert first == [("load_and_validate", 0), ("export_into", 0), ("_index", 0)]
     assert started == [("load_and_validate", 0), ("export_into", nice), ("_index", nice)]
+
+
+def test_a_rebuild_makes_the_feeds_before_it_waits_for_the_data_package(
+    built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.website import files
+
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(built[0], data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    before = (output / "feeds" / "all.atom.xml").read_bytes()
+    add_story(data, "added4")
+    events: list[str] = []
+    make_feeds, result = files.feed_files, isolated.Running.result
+
+    def feed_files(model: Any) -> dict[str, bytes]:
+        events.append("feeds")
+        return make_feeds(model)
+
+    def asked(self: isolated.Running[Any]) -> Any:
+        events.append(f"result of {self.name}")
+        return result(self)
+
+    monkeypatch.setattr(files, "feed_files", feed_files)
+    monkeypatch.setattr(isolated.Running, "result", asked)
+
+    build_all(data, output, SETTINGS, cache_dir=cache)
+
+    waits = [e for e in events if e in ("feeds", "result of export_into")]
+    assert waits[:2] == ["feeds", "result of export_into"]
+    assert events.count("feeds") == 1
+    assert (output / "feeds" / "all.atom.xml").read_bytes() != before

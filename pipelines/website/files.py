@@ -17,6 +17,7 @@ from pipelines.website.feeds import (
     fallback_updated,
 )
 from pipelines.website.generator import (
+    FEEDS_CONTEXT,
     PLAN_CONTEXT,
     SITE_SETTING,
     STAGING_SETTING,
@@ -59,17 +60,27 @@ def feeds(model: SiteModel) -> list[Feed]:
     return found
 
 
-def site_files(model: SiteModel, addresses: list[str]) -> dict[str, bytes]:
-    """Every feed and sitemap file and static chart, by the path to write it at."""
+def feed_files(model: SiteModel) -> dict[str, bytes]:
+    """Every feed and static chart, by the path to write it at: the files that do not
+    depend on which pages there are."""
     instance = model.commons.instance
     provider_names = {p.id: p.name for p in model.providers.values()}
     tag_names = {t.id: t.name for t in model.tags.values()}
     writer = AtomWriter(instance, provider_names, tag_names, fallback_updated(model.commons))
     files = {feed.save_as: writer.feed(feed) for feed in feeds(model)}
-    files.update(sitemaps(addresses, instance))
     for chart in model.charts.site:
         if chart.svg is not None and chart.svg_path is not None:
             files[chart.svg_path] = chart.svg.encode("utf-8")
+    return files
+
+
+def site_files(
+    model: SiteModel, addresses: list[str], made: dict[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Every feed and sitemap file and static chart, by the path to write it at; made is
+    feed_files(model) when already made."""
+    files = feed_files(model) if made is None else dict(made)
+    files.update(sitemaps(addresses, model.commons.instance))
     return files
 
 
@@ -85,7 +96,7 @@ class FilesGenerator(Generator):
         addresses = [p.url for p in planned if p.template not in NOT_INDEXED]
         addresses += [page.url for page in self.context.get("pages", [])]
         output = Path(self.output_path)
-        files = site_files(model, addresses)
+        files = site_files(model, addresses, self.context.pop(FEEDS_CONTEXT, None))
         files[VEGA_RUNTIME] = model.charts.runtime.encode("utf-8")
         # As for pages: an unchanged file is kept in the previous output, not written.
         staging: Staging | None = self.settings.get(STAGING_SETTING)

@@ -44,6 +44,8 @@ log = get_logger(__name__)
 
 SITE_SETTING = "FEEDBACK_SITE"
 PLAN_CONTEXT = "FEEDBACK_PLANNED_PAGES"
+# The feeds and static charts (files.feed_files), when made before the files generator runs.
+FEEDS_CONTEXT = "FEEDBACK_FEED_FILES"
 # The build's Staging: a page whose bytes are unchanged is kept in its previous output, not written.
 STAGING_SETTING = "FEEDBACK_STAGING"
 # Where the input key of each page of the previous output is kept (page_state_path).
@@ -406,9 +408,13 @@ class CommonsGenerator(Generator):
             gc.unfreeze()
         pending = self.settings.get(PENDING_RELEASE_SETTING)
         if pending is not None:
-            # Imported here: data_page imports the model, which the generator's callers load.
+            # Imported here: data_page imports the model, and files this module.
             from pipelines.website.data_page import data_pages
+            from pipelines.website.files import feed_files
 
+            # Made before waiting for the data package, which they do not depend on (the
+            # sitemap, which lists the data page, is made after it), while it is exported.
+            self.context[FEEDS_CONTEXT] = feed_files(self.model)
             late = data_pages(dataclasses.replace(self.model, data_release=pending()))
             self.pages.extend(late)  # the files generator's sitemap lists them too
             results.extend(self.render_pages(late, base, shared, state))
