@@ -70,7 +70,11 @@ def build_all(
     stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
     inputs: InputListing | None = None
     listed: dict[str, str] | None = None
-    if stamp is not None and stamp.names_changed(names_digest(data_dir, DATA_SKIPPED)):
+    if (
+        stamp is not None
+        and stamp.stored is not None  # a first build: no names to compare with
+        and stamp.names_changed(names_digest(data_dir, DATA_SKIPPED))
+    ):
         # A data file was added, removed or renamed, so the build runs: the output is listed
         # in this process while another loads the data, rather than before that starts.
         inputs = InputListing.of(data_dir)

@@ -243,7 +243,9 @@ def test_the_export_and_search_yield_to_the_build_in_a_rebuild_only(
     started: list[tuple[str, int]] = []
     start = isolated.Running.__init__
 
-    def recording(self: isolated.Running[object], function: Any, args: Any, niceness: int = 0) -> None:
+    def recording(
+        self: isolated.Running[object], function: Any, args: Any, niceness: int = 0
+    ) -> None:
         started.append((function.__name__, niceness))
         start(self, function, args, niceness)
 
