@@ -27,6 +27,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return data, output, cache
 
 
+def fresh_copy(built: tuple[Path, Path, Path], tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A copy of the built data in tmp_path, with an output and a cache folder not yet made."""
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(built[0], data)
+    return data, output, cache
+
+
 @pytest.mark.parametrize(
     "touch",
     [
@@ -100,8 +107,7 @@ def test_the_names_digest_is_the_named_listings(built: tuple[Path, Path, Path]) 
 def test_a_rebuild_after_a_file_is_added_lists_the_output_while_the_data_loads(
     built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
-    shutil.copytree(built[0], data)
+    data, output, cache = fresh_copy(built, tmp_path)
     build_all(data, output, SETTINGS, cache_dir=cache)
     before = stats(output)
     add_story(data, "added2")
@@ -151,8 +157,7 @@ def test_data_hashed_on_a_rebuild_with_nothing_changed_is_trusted_by_stat_after(
     monkeypatch: pytest.MonkeyPatch,
     digested: list[Path],
 ) -> None:
-    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
-    shutil.copytree(built[0], data)
+    data, output, cache = fresh_copy(built, tmp_path)
     monkeypatch.setattr(build, "SETTLED_NS", 0)
     build_all(data, output, SETTINGS, cache_dir=cache)
     stamp = build.BuildStamp.at(cache, output).path
@@ -183,8 +188,7 @@ def test_a_rebuild_after_one_new_story_reads_only_that_file(
     caplog: pytest.LogCaptureFixture,
     digested: list[Path],
 ) -> None:
-    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
-    shutil.copytree(built[0], data)
+    data, output, cache = fresh_copy(built, tmp_path)
     monkeypatch.setattr(snapshot, "SETTLED_NS", 0)  # files just copied count as settled
     first = build_all(data, output, SETTINGS, cache_dir=cache)
     add_story(data, "added1")
@@ -212,8 +216,7 @@ def test_a_rebuild_after_an_edit_hashes_the_data_to_tell_whether_it_changed(
     caplog: pytest.LogCaptureFixture,
     digested: list[Path],
 ) -> None:
-    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
-    shutil.copytree(built[0], data)
+    data, output, cache = fresh_copy(built, tmp_path)
     build_all(data, output, SETTINGS, cache_dir=cache)
     digested.clear()
     story = sorted((data / "stories").rglob("*.yaml"))[0]
@@ -238,8 +241,7 @@ def test_a_rebuild_after_an_edit_hashes_the_data_to_tell_whether_it_changed(
 def test_the_export_and_search_yield_to_the_build_in_a_rebuild_only(
     built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
-    shutil.copytree(built[0], data)
+    data, output, cache = fresh_copy(built, tmp_path)
     started: list[tuple[str, int]] = []
     start = isolated.Running.__init__
 
@@ -266,8 +268,7 @@ def test_a_rebuild_makes_the_feeds_before_it_waits_for_the_data_package(
 ) -> None:
     from pipelines.website import files
 
-    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
-    shutil.copytree(built[0], data)
+    data, output, cache = fresh_copy(built, tmp_path)
     build_all(data, output, SETTINGS, cache_dir=cache)
     before = (output / "feeds" / "all.atom.xml").read_bytes()
     add_story(data, "added4")
