@@ -67,32 +67,20 @@ def build_all(
     unchanged since the last build into output_dir (which must be as that build left it)
     does nothing. Either way unchanged files are kept as the previous output holds them.
     """
-    stamp = None if cache_dir is None else BuildStamp.at(cache_dir, output_dir)
-    inputs: InputListing | None = None
+    if cache_dir is None:
+        return _build(data_dir, output_dir, settings, None, None, None, lambda: None)
+    stamp = BuildStamp.at(cache_dir, output_dir)
     listed: dict[str, str] | None = None
-    if (
-        stamp is not None
-        and stamp.stored is not None  # a first build: no names to compare with
-        and stamp.names_changed(names_digest(data_dir, DATA_SKIPPED))
-    ):
-        # A data file was added, removed or renamed, so the build runs: the output is listed
-        # in this process while another loads the data, rather than before that starts.
-        inputs = InputListing.of(data_dir)
-        output_listing = ParallelListing(output_dir)  # never entered: listed here, on one core
-        return _build(
-            data_dir,
-            output_dir,
-            settings,
-            cache_dir,
-            stamp,
-            inputs,
-            lambda: stamp.output_if_unchanged(output_listing),
+    # The output (every page's stat) is listed by worker processes while the data is
+    # listed here. Unless nothing changed, the build keeps the listing when the output
+    # is as the last build left it: it is updated then without being walked again.
+    with ParallelListing(output_dir) as output_listing:
+        # A data file added, removed or renamed, told from the names alone (a quarter of
+        # the time of listing the data), means the build runs whatever the output holds.
+        renamed = stamp.stored is not None and stamp.names_changed(
+            names_digest(data_dir, DATA_SKIPPED)
         )
-    if stamp is not None:
-        # The output (every page's stat) is listed by worker processes while the data is
-        # listed here. Unless nothing changed, the build keeps the listing when the output
-        # is as the last build left it: it is updated then without being walked again.
-        with ParallelListing(output_dir) as output_listing:
+        if not renamed:
             inputs = InputListing.of(data_dir)
             trusted = stamp.data_digest_if_unchanged(inputs)
             previous = None
@@ -103,13 +91,28 @@ def build_all(
             if previous is None or half_applied(output_dir):
                 # Taken before any other process is forked: the pool's threads end here.
                 listed = stamp.output_if_unchanged(output_listing)
-        if previous is not None and not half_applied(output_dir):
-            if trusted is None and inputs.settled:
-                # The last build's data was still being written when it listed it, so
-                # every file was hashed now: keep this listing, and the next build won't.
-                stamp.remember_inputs(inputs)
-            log.info("nothing changed since the last build into %s", output_dir.as_posix())
-            return previous
+    if renamed:
+        # Nothing waits for the output's listing then: it is taken in this process while
+        # another loads the data, rather than before that starts. The data is listed
+        # first, as the build must list it before reading it.
+        inputs = InputListing.of(data_dir)
+        unlisted = ParallelListing(output_dir)  # never entered: listed when asked, on one core
+        return _build(
+            data_dir,
+            output_dir,
+            settings,
+            cache_dir,
+            stamp,
+            inputs,
+            lambda: stamp.output_if_unchanged(unlisted),
+        )
+    if previous is not None and not half_applied(output_dir):
+        if trusted is None and inputs.settled:
+            # The last build's data was still being written when it listed it, so
+            # every file was hashed now: keep this listing, and the next build won't.
+            stamp.remember_inputs(inputs)
+        log.info("nothing changed since the last build into %s", output_dir.as_posix())
+        return previous
     return _build(data_dir, output_dir, settings, cache_dir, stamp, inputs, lambda: listed)
 
 
