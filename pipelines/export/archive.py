@@ -1,6 +1,10 @@
 """One zip of the package: fixed timestamps, order and compression, deflated on every core.
 
-Deflate is ISA-L's (isal): a valid deflate stream like zlib's, for a quarter of the CPU.
+Deflate is zlib's, which gives the same bytes for the same input every time and on every
+machine with the same zlib (its version is part of the export's environment key). ISA-L,
+used before for a quarter of the CPU, did not: now and then it coded the same chunk
+differently (a dynamic block where it had made a fixed one), so a rebuild's zip, which
+copies pieces from the previous one, was not byte for byte a clean export's.
 Each chunk of a member is deflated on its own, so its piece of the zip is a function of the
 chunk's bytes (and whether it ends the member) alone: a rebuild copies from the previous zip
 the piece of each chunk that the member's previous version holds at the same place.
@@ -12,16 +16,15 @@ import functools
 import os
 import struct
 import zipfile
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from isal import isal_zlib
-
 from pipelines.cores import usable_cores
 
-ZIP_LEVEL = 1  # ISA-L's levels run 0 to 3; 1 packs like zlib's 1 at four times the speed
+ZIP_LEVEL = 1  # zlib's fastest: about 1 s of CPU per 100 MB on the machine of the benchmarks
 ZIP_CHUNK = 1 << 22
 ZIP_LIMIT = 0xFFFFFFFF  # past this, sizes and offsets need Zip64: left to the zipfile module
 
@@ -34,9 +37,9 @@ def _dos_time(date: tuple[int, ...]) -> tuple[int, int]:
 def _deflate(chunk: bytes, last: bool) -> bytes:
     # Independent raw-deflate pieces joined make one valid stream when every piece but the
     # last ends on a byte boundary without the final-block bit: a sync flush does exactly that.
-    compressor = isal_zlib.compressobj(ZIP_LEVEL, isal_zlib.DEFLATED, -15)
+    compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
     return compressor.compress(chunk) + compressor.flush(
-        isal_zlib.Z_FINISH if last else isal_zlib.Z_SYNC_FLUSH
+        zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH
     )
 
 
@@ -148,12 +151,12 @@ def write_zip(
                 if stored:
                     with source.open("rb") as stream:
                         for block in iter(functools.partial(stream.read, ZIP_CHUNK), b""):
-                            crc, size = isal_zlib.crc32(block, crc), size + len(block)
+                            crc, size = zlib.crc32(block, crc), size + len(block)
                             written += out.write(block)
                 else:
                     at = pieces.setdefault(name, [])
                     for chunk, done in _pieces(name, source, pool, previous):
-                        crc, size = isal_zlib.crc32(chunk, crc), size + len(chunk)
+                        crc, size = zlib.crc32(chunk, crc), size + len(chunk)
                         piece = done.result()
                         at.append([out.tell(), len(piece)])
                         written += out.write(piece)

@@ -33,7 +33,7 @@ from pipelines.staging import Staging
 from pipelines.versions import add_library_versions
 
 # Libraries whose version can change the bytes of the package.
-LIBRARIES = ("pyarrow", "isal", "numpy", "pyyaml")
+LIBRARIES = ("pyarrow", "numpy", "pyyaml")
 CODE = Path(__file__).resolve().parent.parent  # the pipelines package: load, validate, export
 PARTS_FORMAT = 1
 
