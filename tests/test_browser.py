@@ -626,6 +626,34 @@ def test_search_shows_ten_results_then_more_on_request(
     assert page.locator("[data-search-status]").inner_text() == f"{indexed} results for “s”"
 
 
+def test_search_labels_each_result_a_story_or_a_provider(
+    context: Any, site_url: str, pages: dict[str, str], browser_site: Path
+) -> None:
+    shards = json.loads((browser_site / "pagefind" / "shards.json").read_text())["shards"]
+    indexed = sum(shard["records"] for shard in shards)
+    page = context.new_page()
+    page.goto(site_url + pages["search"])
+    search_for(page, "s")  # every record, as above: ten, then the rest
+    page.get_by_role("button", name="Show more results").click()
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-search-results] li').length === {indexed}"
+    )
+    shown = page.locator("[data-search-results] li").evaluate_all(
+        """items => items.map(li => [
+            li.querySelector('.search-kind').textContent,
+            li.querySelector('h2 a').getAttribute('href'),
+        ])"""
+    )
+    kinds = {kind for kind, _ in shown}
+    wrong = [
+        (kind, href)
+        for kind, href in shown
+        if kind != ("Provider" if href.startswith(f"{PREFIX}providers/") else "Story")
+        or not href.startswith((f"{PREFIX}providers/", f"{PREFIX}stories/"))
+    ]
+    assert (kinds, wrong) == ({"Story", "Provider"}, [])
+
+
 def test_search_says_when_nothing_matches(
     context: Any, site_url: str, pages: dict[str, str]
 ) -> None:

@@ -48,8 +48,23 @@
       });
     }
 
+    // What a result is, from its address (pipelines/search.py indexes these two kinds).
+    var KINDS = { "stories/": "Story", "providers/": "Provider" };
+
+    function kindOf(url) {
+      var path = url.indexOf(root.pathname) === 0 ? url.slice(root.pathname.length) : url;
+      return KINDS[path.slice(0, path.indexOf("/") + 1)] || "";
+    }
+
     function item(data) {
       var li = document.createElement("li");
+      var kind = kindOf(data.url);
+      if (kind) {
+        var label = document.createElement("div");
+        label.className = "search-kind";
+        label.textContent = kind;
+        li.appendChild(label);
+      }
       var heading = document.createElement("h2");
       var link = document.createElement("a");
       link.href = data.url;
