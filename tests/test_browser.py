@@ -107,7 +107,7 @@ change:
   status: made
   summary: "<svg onload=alert(11)> the door is fixed"
 """
-XSS_WEBSITE = "javascript:alert(12)"
+XSS_WEBSITE = "https://brook.example/?a=1&b='onmouseover='alert(12)"
 # Replaces the page's dialogs before any of its own script runs; a payload that ran calls them.
 HOOK_DIALOGS = """
 window.__dialogs = [];

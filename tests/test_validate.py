@@ -88,6 +88,32 @@ def test_unknown_provider_suggests_the_nearest(sample: Path) -> None:
     assert problem.fix == 'use an id listed in providers.csv, did you mean "brook-surgery"?.'
 
 
+@pytest.mark.parametrize(
+    "website",
+    [
+        "javascript:alert(1)",
+        "ftp://brook.example",
+        "https://",
+        "http://a b",
+        "https://brook.example/?q=<script>",
+    ],
+)
+def test_a_provider_website_must_be_a_web_address(sample: Path, website: str) -> None:
+    providers = sample / "providers.csv"
+    providers.write_text(providers.read_text().replace("https://brook.example", website))
+    (problem,) = problems_of(sample)
+    assert (problem.path, problem.line, problem.field, problem.code) == (
+        "sample/providers.csv",
+        2,
+        "website",
+        "wrong-format",
+    )
+    assert problem.expected.startswith(
+        "the provider's own website: an address starting https:// (or http://), as a "
+        "browser's address bar copies it"
+    )
+
+
 def test_unknown_field_suggests_the_nearest(sample: Path) -> None:
     story = sample / "stories/2026/2026-01-05-aaaa01.yaml"
     story.write_text(story.read_text().replace("title:", "titel:"))
