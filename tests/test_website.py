@@ -299,9 +299,7 @@ story: |
         )
     providers = data / "providers.csv"
     providers.write_text(
-        providers.read_text(encoding="utf-8").replace(
-            "https://brook.example", XSS_WEBSITE
-        ),
+        providers.read_text(encoding="utf-8").replace("https://brook.example", XSS_WEBSITE),
         encoding="utf-8",
     )
     build_all(data, base / "output", SETTINGS)
