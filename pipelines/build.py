@@ -84,7 +84,10 @@ def build_all(
             inputs = InputListing.of(data_dir)
             trusted = stamp.data_digest_if_unchanged(inputs)
             previous = None
-            if trusted is not None or not stamp.names_changed(inputs.names):
+            # Without a stamp (a first build) no digest could match: the load makes one.
+            if stamp.stored is not None and (
+                trusted is not None or not stamp.names_changed(inputs.names)
+            ):
                 data_digest = trusted or input_digest(data_dir, cache_dir)
                 key = stamp_key(data_digest, settings)
                 previous = stamp.result_if_unchanged(key, output_listing)
