@@ -154,14 +154,18 @@ def _build(
         for module in LATER_STAGES:
             importlib.import_module(module)
         listed = list_output()
+        # The commons comes first, as soon as it is built: unpickled here while the child
+        # finishes the validation rules.
+        early = loading.early()
         checked = loading.result()
     from pipelines.aggregate import aggregate_dataset
     from pipelines.charts import build_charts
     from pipelines.search import SearchError, SearchIndexing
 
-    if checked.commons is None:
+    commons = early if checked.sent_early and not checked.report.errors else checked.commons
+    if commons is None:
         raise BuildFailed(f"{len(checked.report.errors)} errors in the data", checked.report)
-    commons, package, data_digest = checked.commons, checked.package, checked.data_digest
+    package, data_digest = checked.package, checked.data_digest
     try:
         with staged_output(output_dir) as staging:
             if staging.previous is not None:
@@ -259,12 +263,14 @@ def export_into(
 @dataclass(frozen=True)
 class Checked:
     """What a build keeps of loading and validating: the commons (None when the data has
-    errors), the report, the source package and the data digest."""
+    errors, or when it was sent early: isolated.send_early), the report, the source package
+    and the data digest."""
 
     commons: Commons | None
     report: Report
     package: SourcePackage
     data_digest: str
+    sent_early: bool = False
 
 
 def load_and_validate(data_dir: Path, cache_dir: Path | None) -> Checked:
@@ -273,11 +279,17 @@ def load_and_validate(data_dir: Path, cache_dir: Path | None) -> Checked:
     log.info("loading %s", data_dir.as_posix())
     dataset = load_dataset(data_dir, cache_dir=cache_dir, derive=file_values)
     log.info("validating %d files", len(dataset.files))
-    validation = validate_dataset(dataset)
+    sent: list[bool] = []
+    # Run in a child, the commons is sent to the build's process as soon as it is built,
+    # to be unpickled there while the rules run here (at 100,000 stories, about 2 s sooner).
+    validation = validate_dataset(
+        dataset, on_commons=lambda commons: sent.append(isolated.send_early(commons))
+    )
     # Run in a child, which ends without freeing the parsed files one by one.
     isolated.outlive(dataset)
-    commons = None if validation.report.errors else validation.commons
-    return Checked(commons, validation.report, dataset.package, dataset.digest)
+    sent_early = any(sent)
+    commons = None if validation.report.errors or sent_early else validation.commons
+    return Checked(commons, validation.report, dataset.package, dataset.digest, sent_early)
 
 
 # --- Skipping a build whose inputs have not changed -------------------------------------

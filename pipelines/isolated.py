@@ -16,6 +16,10 @@ Nor does the child free its objects one by one once it has sent its result (a se
 more at 100,000 stories, which the parent waited for): it ends at once, and the system takes
 its memory back whole. What the function made and would free on returning, before the
 result is sent, it can keep alive until then with outlive().
+
+A function can also send one value before it returns (send_early), for the parent to
+unpickle while the child finishes: the build's loading child sends the commons as soon as
+it is built, while the validation rules still run.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ T = TypeVar("T")
 # Set in a child started by beside(): what outlive() keeps, freed only with the process.
 _in_child = False
 _outliving: list[object] = []
+# In such a child: where send_early() sends, until the function's result is sent.
+_early_pipe: Connection | None = None
+# A message that carries a value sent early, not the function's outcome.
+_EARLY = "early"
 
 
 class ChildFailed(RuntimeError):
@@ -66,6 +74,7 @@ class Running(Generic[T]):
     ) -> None:
         self.name = function.__name__
         self._outcome: tuple[str, Any] | None = None
+        self._early: list[Any] = []
         self._child: Any = None
         self._receive: Connection | None = None
         if not can_fork():
@@ -80,10 +89,17 @@ class Running(Generic[T]):
         self._child.start()
         send.close()
 
+    def early(self) -> Any | None:
+        """The value the function sent with send_early(), waiting for it if need be; None
+        when it sent none (its outcome has come instead, for result())."""
+        if self._outcome is None and not self._early:
+            self._take(self._next())
+        return self._early[0] if self._early else None
+
     def result(self) -> T:
         """The function's result, once it has one; its exception is raised here."""
-        if self._outcome is None:
-            self._outcome = self._wait()
+        while self._outcome is None:
+            self._take(self._next())
         outcome, payload = self._outcome
         if outcome == "raised":
             raise payload
@@ -91,7 +107,15 @@ class Running(Generic[T]):
             raise ChildFailed(payload)
         return payload
 
-    def _wait(self) -> tuple[str, Any]:
+    def _take(self, message: tuple[str, Any]) -> None:
+        if message[0] == _EARLY and not self._early:
+            self._early.append(message[1])
+        else:
+            self._outcome = message
+            self.stop()
+
+    def _next(self) -> tuple[str, Any]:
+        """The child's next message: a value sent early, or its outcome."""
         assert self._receive is not None
         try:
             with _collector_paused(freeze=True):
@@ -103,7 +127,6 @@ class Running(Generic[T]):
                 f"the process running {self.name} stopped without a result "
                 f"(exit code {self._child.exitcode}); it may have run out of memory",
             )
-        self.stop()
         return received
 
     def stop(self) -> None:
@@ -132,6 +155,19 @@ def outlive(*objects: object) -> None:
         _outliving.extend(objects)
 
 
+def send_early(value: object) -> bool:
+    """In a child started by beside(), send value to the parent now, before the function's
+    result (Running.early() gives it there); True when sent. Once only; anywhere else it
+    sends nothing and returns False: the caller then returns the value with its result."""
+    global _early_pipe
+    if _early_pipe is None:
+        return False
+    pipe, _early_pipe = _early_pipe, None
+    with _collector_paused(freeze=False):
+        pipe.send((_EARLY, value))
+    return True
+
+
 def beside(function: Callable[..., T], *args: Any, niceness: int = 0) -> Running[T]:
     """Start function(*args) in a forked child (in this process where it cannot fork).
 
@@ -157,12 +193,14 @@ def _outcome_of(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[st
 def _run(
     send: Connection, function: Callable[..., Any], args: tuple[Any, ...], niceness: int
 ) -> None:
-    global _in_child
+    global _in_child, _early_pipe
     _in_child = True
+    _early_pipe = send
     if niceness:
         os.nice(niceness)
     try:
         outcome = _outcome_of(function, args)
+        _early_pipe = None  # sent early or not, what follows is the outcome
         with _collector_paused(freeze=False):
             send.send(outcome)
     finally:

@@ -625,3 +625,47 @@ def test_a_marked_output_is_built_again_though_nothing_changed(
     assert output.stat().st_ino != folder
     assert tree(output) == before
     assert not applying_marker(output).exists()
+
+
+@pytest.mark.parametrize("error", [False, True], ids=["valid", "a rule's error"])
+def test_the_commons_reaches_the_build_before_the_rules_end(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: bool
+) -> None:
+    from pipelines import isolated
+    from pipelines.validate import rules
+
+    data, output, cache = tmp_path / "data", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(synthetic, data)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    send_early, run_rules = isolated.send_early, rules.run_rules
+
+    # In the loading child: the commons is sent before the rules run; and a rule may
+    # then find an error (a duplicate responder, which no schema check sees).
+    def sending(value: object) -> bool:
+        (marks / "sent").write_text(type(value).__name__, encoding="utf-8")
+        return send_early(value)
+
+    def ruling(context: Any) -> Any:
+        (marks / "rules").write_text("sent" if (marks / "sent").exists() else "", "utf-8")
+        return run_rules(context)
+
+    monkeypatch.setattr(isolated, "send_early", sending)
+    monkeypatch.setattr("pipelines.validate.run_rules", ruling)
+    if error:
+        responders = data / "responders.csv"
+        responders.write_text(
+            responders.read_text(encoding="utf-8")
+            + responders.read_text(encoding="utf-8").splitlines()[1]
+            + "\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(build.BuildFailed) as failed:
+            build_all(data, output, SETTINGS, cache_dir=cache)
+        assert [p.code for p in failed.value.report.errors] == ["duplicate-id"]
+        assert not output.exists()
+    else:
+        assert build_all(data, output, SETTINGS, cache_dir=cache).stories == 60
+        assert tree(output) == built_in_one_run(data, tmp_path)
+    assert (marks / "sent").read_text(encoding="utf-8") == "Commons"
+    assert (marks / "rules").read_text(encoding="utf-8") == "sent"

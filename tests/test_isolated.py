@@ -162,3 +162,50 @@ def test_a_child_started_with_niceness_runs_at_a_lower_priority() -> None:
     with beside(_niceness, niceness=3) as lower, beside(_niceness) as same:
         assert (lower.result(), same.result()) == (here + 3, here)
     assert os.nice(0) == here
+
+
+def _send_early_then_wait(value: str, signal: Path) -> tuple[bool, str]:
+    sent = isolated.send_early(value)
+    again = isolated.send_early("a second value")  # once only
+    return sent and not again, _wait_for(signal)
+
+
+def test_a_value_sent_early_arrives_before_the_result(tmp_path: Path) -> None:
+    signal = tmp_path / "go"
+    with beside(_send_early_then_wait, "the commons", signal) as running:
+        # The child cannot return until this process, holding the early value, writes the file.
+        assert running.early() == "the commons"
+        signal.write_text("then the report")
+        assert running.early() == "the commons"  # asked again: the same value
+        assert running.result() == (True, "then the report")
+        assert running.early() == "the commons"
+
+
+def test_without_a_value_sent_early_early_gives_none_and_the_result_stays() -> None:
+    with beside(_touch_and_return, 4) as running:
+        assert running.early() is None
+        assert running.result()[0] == 8
+
+
+def test_the_result_alone_is_asked_past_a_value_sent_early(tmp_path: Path) -> None:
+    signal = tmp_path / "go"
+    signal.write_text("at once")
+    with beside(_send_early_then_wait, "unasked", signal) as running:
+        assert running.result() == (True, "at once")
+        assert running.early() == "unasked"
+
+
+def _send_early_then_die() -> None:
+    isolated.send_early("half a result")
+    os._exit(3)
+
+
+def test_a_child_that_dies_after_sending_early_is_still_a_clear_failure() -> None:
+    with beside(_send_early_then_die) as running:
+        assert running.early() == "half a result"
+        with pytest.raises(ChildFailed, match=r"stopped without a result \(exit code 3\)"):
+            running.result()
+
+
+def test_send_early_outside_a_child_sends_nothing() -> None:
+    assert isolated.send_early("kept by the caller") is False

@@ -50,6 +50,29 @@ def test_invalid_fixture_yields_exactly_its_code(
     assert found == [(f"sample/{fixture.path}", fixture.line, fixture.code)]
 
 
+@pytest.mark.parametrize(
+    ("fixture_name", "handed_over"),
+    [
+        pytest.param(None, True, id="valid"),
+        # Found by a rule, after the commons is built: the caller still learns of it.
+        pytest.param("duplicate-id", True, id="a rule's error"),
+        # Found by the schema checks, before: the commons would not be used.
+        pytest.param("not-allowed-value", False, id="a schema error"),
+    ],
+)
+def test_the_commons_is_handed_over_as_soon_as_it_is_built(
+    sample: Path, fixture_name: str | None, handed_over: bool
+) -> None:
+    if fixture_name is not None:
+        apply_fixture(read_fixture(INVALID / f"{fixture_name}.yaml"), sample)
+    given: list[object] = []
+    validation = validate_dataset(
+        load_dataset(sample), today=dt.date(2026, 11, 23), on_commons=given.append
+    )
+    assert given == ([validation.commons] if handed_over else [])
+    assert bool(validation.report.errors) is (fixture_name is not None)
+
+
 def test_every_code_has_a_fixture() -> None:
     assert sorted(CODES) == sorted(p.stem for p in FIXTURES)
 
