@@ -40,8 +40,10 @@ T = TypeVar("T")
 # Set in a child started by beside(): what outlive() keeps, freed only with the process.
 _in_child = False
 _outliving: list[object] = []
-# In such a child: where send_early() sends, until the function's result is sent.
+# In such a child: where send_early() sends, until the function's result is sent, and
+# the child's pid (a process it forks in turn inherits the pipe, but must not send on it).
 _early_pipe: Connection | None = None
+_early_pid = 0
 # A message that carries a value sent early, not the function's outcome.
 _EARLY = "early"
 
@@ -160,7 +162,7 @@ def send_early(value: object) -> bool:
     result (Running.early() gives it there); True when sent. Once only; anywhere else it
     sends nothing and returns False: the caller then returns the value with its result."""
     global _early_pipe
-    if _early_pipe is None:
+    if _early_pipe is None or os.getpid() != _early_pid:
         return False
     pipe, _early_pipe = _early_pipe, None
     with _collector_paused(freeze=False):
@@ -193,9 +195,9 @@ def _outcome_of(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[st
 def _run(
     send: Connection, function: Callable[..., Any], args: tuple[Any, ...], niceness: int
 ) -> None:
-    global _in_child, _early_pipe
+    global _in_child, _early_pipe, _early_pid
     _in_child = True
-    _early_pipe = send
+    _early_pipe, _early_pid = send, os.getpid()
     if niceness:
         os.nice(niceness)
     try:

@@ -209,3 +209,19 @@ def test_a_child_that_dies_after_sending_early_is_still_a_clear_failure() -> Non
 
 def test_send_early_outside_a_child_sends_nothing() -> None:
     assert isolated.send_early("kept by the caller") is False
+
+
+def _send_early_from_a_forked_process() -> bool:
+    # A process the child forks in turn (a worker pool's) inherits its pipe, not its right
+    # to send on it.
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if isolated.send_early("from a grandchild") is False else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_process_a_child_forks_sends_nothing_early() -> None:
+    with beside(_send_early_from_a_forked_process) as running:
+        assert running.early() is None
+        assert running.result() is True
