@@ -192,24 +192,48 @@ def _record_file_names(
     folder = os.path.join(data_dir, table.path)
     if not os.path.isdir(folder):
         return []
-    found: list[str] = []
-    for parent, _dirs, names in os.walk(folder):
-        relative = os.path.relpath(parent, data_dir).replace(os.sep, "/")
-        found.extend(f"{relative}/{name}" for name in names if not name.startswith("."))
-    # The order of sorted(Path.rglob()): by path parts, not by the joined string.
-    found.sort(key=lambda name: name.split("/"))
+    names: list[str] = []
+    _files_in_order(folder, os.path.relpath(folder, data_dir).replace(os.sep, "/"), names)
+    prefix = os.path.join(data_dir, "")
     out = []
-    for name in found:
+    for name in names:
         shown = f"{shown_dir}/{name}"
-        base = name.rsplit("/", 1)[-1]
-        suffix = os.path.splitext(base)[1]
-        if suffix != YAML_SUFFIX:
+        if not name.endswith(YAML_SUFFIX):
+            base = name.rsplit("/", 1)[-1]
+            suffix = os.path.splitext(base)[1]
             issues.append(
                 ReadIssue(shown, 0, 0, "wrong-file-type", suffix or base, table=table.name)
             )
             continue
-        out.append((os.path.join(data_dir, name), shown))
+        out.append((prefix + name, shown))
     return out
+
+
+def _files_in_order(folder: str, relative: str, found: list[str]) -> None:
+    """The files under folder (but those whose name starts with a dot) as relative/...,
+    in the order of sorted(Path.rglob()): by path parts. Each folder's entries are taken in
+    name order, a subfolder's files where its name falls (sorting every path's parts cost
+    most of a second at 100,000 files). Like os.walk, it follows no link to a folder and
+    passes over a folder it cannot read."""
+    try:
+        with os.scandir(folder) as scanned:
+            entries = sorted(scanned, key=_entry_name)
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            if not entry.name.startswith("."):
+                found.append(f"{relative}/{entry.name}")
+        elif not entry.is_symlink():
+            _files_in_order(entry.path, f"{relative}/{entry.name}", found)
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _wanted_file_names(
