@@ -194,6 +194,14 @@ def _record_file_names(
         return []
     names: list[str] = []
     _files_in_order(folder, os.path.relpath(folder, data_dir).replace(os.sep, "/"), names)
+    return _yaml_files(names, data_dir, shown_dir, table, issues)
+
+
+def _yaml_files(
+    names: list[str], data_dir: Path, shown_dir: str, table: Table, issues: list[ReadIssue]
+) -> list[tuple[str, str]]:
+    """Each YAML file of names (paths from data_dir, in order) as its path and its name as
+    shown; any other file becomes a wrong-file-type issue."""
     prefix = os.path.join(data_dir, "")
     out = []
     for name in names:
@@ -248,24 +256,7 @@ def _wanted_file_names(
             continue
         found.append(f"{table.path}/{path.relative_to(folder).as_posix()}")
     found.sort(key=lambda name: name.split("/"))
-    out = []
-    for name in found:
-        shown = f"{shown_dir}/{name}"
-        suffix = os.path.splitext(name)[1]
-        if suffix != YAML_SUFFIX:
-            issues.append(
-                ReadIssue(
-                    shown,
-                    0,
-                    0,
-                    "wrong-file-type",
-                    suffix or name.rsplit("/", 1)[-1],
-                    table=table.name,
-                )
-            )
-            continue
-        out.append((os.path.join(data_dir, name), shown))
-    return out
+    return _yaml_files(found, data_dir, shown_dir, table, issues)
 
 
 def max_file_bytes(instance: TableRows) -> int:
