@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pipelines.website.jsonld import provider_ld, story_ld
 
@@ -26,6 +26,7 @@ MONTHS = (
     "December",
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n+")
+_LINE_BREAK = "<br>\n"
 
 
 def paragraphs(text: str | None) -> list[list[str]]:
@@ -38,6 +39,13 @@ def paragraphs(text: str | None) -> list[list[str]]:
         for block in _BLANK_LINE.split(normalised)
         if block.strip()
     ]
+
+
+def text_html(text: str | None) -> Markup:
+    """Plain text as HTML: a <p> a paragraph, a <br> between its lines, every line escaped."""
+    return Markup(
+        "".join(f"<p>{_LINE_BREAK.join(map(escape, lines))}</p>\n" for lines in paragraphs(text))
+    )
 
 
 def long_date(value: dt.date | None) -> str:
@@ -106,6 +114,7 @@ def bar_width(value: float | int | None, largest: float | int | None) -> str:
 
 FILTERS = {
     "paragraphs": paragraphs,
+    "text_html": text_html,
     "long_date": long_date,
     "month_name": month_name,
     "number": number,

@@ -38,6 +38,7 @@ from pipelines.logs import get_logger
 from pipelines.staging import Staging
 from pipelines.versions import add_library_versions
 from pipelines.website.filters import FILTERS, script_json
+from pipelines.website.fragments import GLOBALS
 from pipelines.website.model import Page, SiteModel, plan_pages
 
 log = get_logger(__name__)
@@ -262,6 +263,7 @@ class CommonsGenerator(Generator):
         model: SiteModel = self.settings[SITE_SETTING]
         self.model = model
         self.env.filters.update(FILTERS)
+        self.env.globals.update(GLOBALS)
         # Templates do not change during a build: without this, every page's render checks
         # the modification time of its template and of each one it imports.
         self.env.auto_reload = False
