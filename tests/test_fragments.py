@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from jinja2 import Environment
+from markupsafe import escape
 
-from pipelines.website.filters import FILTERS, text_html
+from pipelines.website.filters import FILTERS, excerpt, text_html
 from pipelines.website.fragments import contributor_link, rating
 
 # The macros as they were in themes/commons/templates/macros.html, under the site's Jinja
@@ -22,6 +23,11 @@ REFERENCE_MACROS = """\
 
 {% macro contributor_link(pseudonym, slug, root) -%}
 {% if slug %}<a href="{{ root }}contributors/{{ slug }}/">{{ pseudonym }}</a>{% else %}{{ pseudonym }}{% endif %}
+{%- endmacro %}
+
+{% macro excerpt(value) -%}
+{% set first = (value|paragraphs)[:1] %}
+{% for paragraph in first %}{{ paragraph|join(" ")|truncate(220) }}{% endfor %}
 {%- endmacro %}
 
 {% macro text(value) -%}
@@ -67,6 +73,12 @@ def test_a_contributor_link_is_what_the_macro_made(
 @given(text=st.none() | hostile_text)
 def test_text_as_html_is_what_the_macro_made(reference: Any, text: str | None) -> None:
     assert str(text_html(text)) == str(reference.text(text))
+
+
+@given(text=st.none() | hostile_text | st.lists(hostile_text).map(" ".join))
+def test_a_cards_excerpt_is_what_the_template_made(reference: Any, text: str | None) -> None:
+    env = Environment(autoescape=True)
+    assert str(escape(excerpt(env, text))) == str(reference.excerpt(text))
 
 
 def test_contributor_text_cannot_become_markup() -> None:

@@ -7,6 +7,8 @@ import json
 import re
 from typing import Any
 
+from jinja2 import Environment, pass_environment
+from jinja2.filters import do_truncate
 from markupsafe import Markup, escape
 
 from pipelines.website.jsonld import provider_ld, story_ld
@@ -29,16 +31,21 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n+")
 _LINE_BREAK = "<br>\n"
 
 
-def paragraphs(text: str | None) -> list[list[str]]:
-    """Plain text as paragraphs, each a list of its lines (templates escape each line)."""
+def _blocks(text: str | None) -> list[str]:
+    """Plain text's paragraphs as written: blocks between blank lines, none of them blank."""
     if not text:
         return []
     normalised = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    return [
-        [line.strip() for line in block.split("\n")]
-        for block in _BLANK_LINE.split(normalised)
-        if block.strip()
-    ]
+    return [block for block in _BLANK_LINE.split(normalised) if block.strip()]
+
+
+def _lines(block: str) -> list[str]:
+    return [line.strip() for line in block.split("\n")]
+
+
+def paragraphs(text: str | None) -> list[list[str]]:
+    """Plain text as paragraphs, each a list of its lines (templates escape each line)."""
+    return [_lines(block) for block in _blocks(text)]
 
 
 def text_html(text: str | None) -> Markup:
@@ -46,6 +53,13 @@ def text_html(text: str | None) -> Markup:
     return Markup(
         "".join(f"<p>{_LINE_BREAK.join(map(escape, lines))}</p>\n" for lines in paragraphs(text))
     )
+
+
+@pass_environment
+def excerpt(env: Environment, text: str | None, length: int = 220) -> str:
+    """The first paragraph of plain text on one line, truncated as Jinja's truncate does."""
+    blocks = _blocks(text)
+    return do_truncate(env, " ".join(_lines(blocks[0])), length) if blocks else ""
 
 
 def long_date(value: dt.date | None) -> str:
@@ -115,6 +129,7 @@ def bar_width(value: float | int | None, largest: float | int | None) -> str:
 FILTERS = {
     "paragraphs": paragraphs,
     "text_html": text_html,
+    "excerpt": excerpt,
     "long_date": long_date,
     "month_name": month_name,
     "number": number,
