@@ -68,7 +68,7 @@ def build_all(
     does nothing. Either way unchanged files are kept as the previous output holds them.
     """
     if cache_dir is None:
-        return _build(data_dir, output_dir, settings, None, None, None, lambda: None)
+        return _build(data_dir, output_dir, settings, None, None, lambda: None, lambda: None)
     stamp = BuildStamp.at(cache_dir, output_dir)
     listed: dict[str, str] | None = None
     # The output (every page's stat) is listed by worker processes while the data is
@@ -95,10 +95,10 @@ def build_all(
                 # Taken before any other process is forked: the pool's threads end here.
                 listed = stamp.output_if_unchanged(output_listing)
     if renamed:
-        # Nothing waits for the output's listing then: it is taken in this process while
-        # another loads the data, rather than before that starts. The data is listed
-        # first, as the build must list it before reading it.
-        inputs = InputListing.of(data_dir)
+        # Nothing waits for the listings then: the data and the output are listed in this
+        # process while another loads the data, rather than before that starts. The data's
+        # listing counts as taken now, before anything is read (InputListing.of).
+        listed_at = time.time_ns()
         unlisted = ParallelListing(output_dir)  # never entered: listed when asked, on one core
         return _build(
             data_dir,
@@ -106,7 +106,7 @@ def build_all(
             settings,
             cache_dir,
             stamp,
-            inputs,
+            lambda: InputListing.of(data_dir, listed_at),
             lambda: stamp.output_if_unchanged(unlisted),
         )
     if previous is not None and not half_applied(output_dir):
@@ -116,7 +116,7 @@ def build_all(
             stamp.remember_inputs(inputs)
         log.info("nothing changed since the last build into %s", output_dir.as_posix())
         return previous
-    return _build(data_dir, output_dir, settings, cache_dir, stamp, inputs, lambda: listed)
+    return _build(data_dir, output_dir, settings, cache_dir, stamp, lambda: inputs, lambda: listed)
 
 
 # How much lower the export's and search's priority is than the build's own in a rebuild
@@ -142,17 +142,19 @@ def _build(
     settings: Path,
     cache_dir: Path | None,
     stamp: BuildStamp | None,
-    inputs: InputListing | None,
+    list_inputs: Callable[[], InputListing | None],
     list_output: Callable[[], dict[str, str] | None],
 ) -> BuildResult:
-    """The build itself; list_output gives the output's listing when it is as the last build
-    left it (else None), asked for while the data loads."""
+    """The build itself; list_inputs gives the data's listing for the stamp, and list_output
+    the output's listing when it is as the last build left it (else None), both asked for
+    while the data loads."""
     # In a child process: its memory, most of a build's, goes back to the system after it.
     with beside(load_and_validate, data_dir, cache_dir) as loading:
         # Meanwhile, on another core, this process imports what the later stages run (only
         # for a build that runs, and not before the child starts: about a second).
         for module in LATER_STAGES:
             importlib.import_module(module)
+        inputs = list_inputs()
         listed = list_output()
         # The commons comes first, as soon as it is built: unpickled here while the child
         # finishes the validation rules.
@@ -337,8 +339,14 @@ class InputListing:
     settled: bool  # every file was last changed well before it was listed
 
     @classmethod
-    def of(cls, data_dir: Path) -> InputListing:
-        listed_at = time.time_ns()
+    def of(cls, data_dir: Path, listed_at: int | None = None) -> InputListing:
+        """The listing of data_dir, as taken at listed_at (time.time_ns(); now by default).
+
+        A build may list its data while it reads it, if listed_at is a time before it
+        read any file: a file changed after it was read was then changed after listed_at,
+        so the listing is not settled and the next build does not trust it.
+        """
+        listed_at = time.time_ns() if listed_at is None else listed_at
         files, names, newest = named_listing(data_dir, DATA_SKIPPED)
         # ctime, which nothing but the kernel sets, moves on every write and every rename.
         return cls(files, names, newest < listed_at - SETTLED_NS)
@@ -449,7 +457,8 @@ class BuildStamp:
         stored = {
             "format": STAMP_FORMAT,
             "key": key,
-            # Listed before the build read the data, so a file changed since differs in stat.
+            # Listed as of a time before the build read the data (InputListing.of): a file
+            # changed since differs in stat, or left the listing unsettled.
             "inputs": inputs.files if inputs is not None and inputs.settled else None,
             # Names are what they are whenever they were listed: kept unsettled too.
             "names": inputs.names if inputs is not None else None,

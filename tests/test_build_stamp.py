@@ -138,6 +138,68 @@ def test_a_rebuild_after_a_file_is_added_lists_the_output_while_the_data_loads(
     assert {p: after[p] for p in pages} == {p: before[p] for p in pages}
 
 
+def test_a_rebuild_after_a_file_is_added_lists_the_data_while_it_loads(
+    built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Listing 125,000 files took about a second before the loading child could start.
+    data, output, cache = fresh_copy(built, tmp_path)
+    monkeypatch.setattr(build, "SETTLED_NS", 0)  # files just copied count as settled
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    add_story(data, "added3")
+    events: list[str] = []
+    started, listed = build.load_and_validate, build.InputListing.of
+
+    def load(data_dir: Path, cache_dir: Path | None) -> build.Checked:
+        events.append("load")
+        return started(data_dir, cache_dir)
+
+    def list_data(data_dir: Path, listed_at: int | None = None) -> build.InputListing:
+        events.append("list")
+        return listed(data_dir, listed_at)
+
+    monkeypatch.setattr(isolated, "can_fork", lambda: False)  # loaded first, in this process
+    monkeypatch.setattr(build, "load_and_validate", load)
+    monkeypatch.setattr(build.InputListing, "of", list_data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert events == ["load", "list"]
+
+    # The listing was settled, so the next build trusts it and does nothing.
+    events.clear()
+    before = stats(output)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert (events, stats(output)) == (["list"], before)
+
+
+def test_a_file_changed_after_it_was_read_is_not_trusted_by_the_listing_after(
+    built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, output, cache = fresh_copy(built, tmp_path)
+    monkeypatch.setattr(build, "SETTLED_NS", 0)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    add_story(data, "added4")
+    story = next((data / "stories").rglob("*.yaml"))
+    listed = build.InputListing.of
+
+    def list_data(data_dir: Path, listed_at: int | None = None) -> build.InputListing:
+        # Edited after the load read it (in this process, before), before it is listed.
+        text = story.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1)
+        story.write_text(text, encoding="utf-8")
+        return listed(data_dir, listed_at)
+
+    monkeypatch.setattr(isolated, "can_fork", lambda: False)
+    monkeypatch.setattr(build.InputListing, "of", list_data)
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    monkeypatch.setattr(build.InputListing, "of", listed)
+
+    # The edit came after the build began, so its listing is not trusted: the next build
+    # reads the edited story rather than finding every file's stat as listed.
+    story_id = story.stem
+    page = output / "stories" / story_id / "index.html"
+    assert "Edited " not in page.read_text(encoding="utf-8")
+    build_all(data, output, SETTINGS, cache_dir=cache)
+    assert "Edited " in page.read_text(encoding="utf-8")
+
+
 @pytest.fixture
 def digested(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The data folders the build hashes (input_digest) to tell whether anything changed."""
