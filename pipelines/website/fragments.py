@@ -2,9 +2,9 @@
 
 A story page shows up to five ratings and two contributor links, and a list page twenty
 story cards, each with a rating and a contributor link. As Jinja macros these cost a call
-each (arguments bound, a fresh context, the output joined): at 100,000 stories about a
-fifth of the CPU spent rendering story pages. Templates call them like the macros they
-replace: ``{{ rating(score, "Overall") }}``.
+each (arguments bound, a fresh context, the output joined): made here, a story page took
+about a quarter less CPU to render (docs/performance.md). Templates call them like the
+macros they replace: ``{{ rating(score, "Overall") }}``.
 """
 
 from __future__ import annotations
