@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help site serve test lint format docs update-golden bench clean
+.PHONY: help site serve test lint format docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -50,9 +50,6 @@ format: $(STAMP) ## Format the code with ruff
 
 docs: $(STAMP) ## Regenerate the generated docs pages (CLI, problem codes, data dictionary)
 	$(BIN)/python -m pipelines.docs
-
-update-golden: $(STAMP) ## Rebuild the golden site in tests/golden/ (review the diff!)
-	$(BIN)/python -m tests.golden
 
 bench: $(STAMP) ## Benchmark at SIZE stories (default 100000) into bench/results/
 	$(BIN)/python -m bench --stories $(SIZE)
